@@ -1,0 +1,133 @@
+using System.Collections.Concurrent;
+using System.Runtime.InteropServices;
+using Ddpm.Core.Imaging;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using SixLabors.ImageSharp;
+using SixLabors.ImageSharp.PixelFormats;
+
+namespace Ddpm.Core.Data;
+
+/// <summary>
+/// The images in a folder (and, by default, its subfolders: the Stanford Cars layout), decoded with
+/// ImageSharp, resized to a square, converted to RGB or grayscale and scaled to [-1, 1]. Every file is
+/// decoded once, in parallel, when the dataset is created, and kept as 8-bit pixels, so a bad file is
+/// reported before training starts and epochs after the first cost no decoding.
+/// </summary>
+public sealed class ImageFolderDataset : IImageDataset
+{
+    private readonly byte[][] _pixels;
+
+    /// <summary>Finds and decodes the images in <paramref name="directory"/>.</summary>
+    /// <param name="directory">The folder to read.</param>
+    /// <param name="options">How to find and prepare the images; null uses the defaults (64x64 RGB, recursive).</param>
+    /// <param name="logger">Receives the count of images found and warnings about skipped files.</param>
+    /// <exception cref="ArgumentException">An option is out of range.</exception>
+    /// <exception cref="DirectoryNotFoundException">The folder does not exist.</exception>
+    /// <exception cref="InvalidDataException">The folder holds no image files, or a file cannot be decoded (with <see cref="UnreadableImagePolicy.Fail"/>).</exception>
+    public ImageFolderDataset(string directory, ImageFolderDatasetOptions? options = null, ILogger? logger = null)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(directory);
+        options ??= new ImageFolderDatasetOptions();
+        options.Validate();
+        logger ??= NullLogger.Instance;
+        if (!Directory.Exists(directory))
+        {
+            throw new DirectoryNotFoundException($"The image folder '{directory}' does not exist.");
+        }
+
+        var extensions = new HashSet<string>(options.Extensions, StringComparer.OrdinalIgnoreCase);
+        string[] files = Directory
+            .EnumerateFiles(directory, "*", options.Recursive ? SearchOption.AllDirectories : SearchOption.TopDirectoryOnly)
+            .Where(f => extensions.Contains(Path.GetExtension(f)))
+            .Order(StringComparer.Ordinal)
+            .ToArray();
+        if (files.Length == 0)
+        {
+            throw new InvalidDataException(
+                $"The folder '{directory}' holds no image files ({string.Join(", ", options.Extensions)}){(options.Recursive ? " in it or its subfolders" : string.Empty)}.");
+        }
+
+        int channels = options.ColorMode == ColorMode.Rgb ? 3 : 1;
+        Shape = new ImageShape(channels, options.ImageSize, options.ImageSize);
+        var decoded = new byte[files.Length][];
+        var failures = new ConcurrentBag<(string File, string Reason)>();
+        Parallel.For(0, files.Length, new ParallelOptions { MaxDegreeOfParallelism = options.DegreeOfParallelism }, i =>
+        {
+            try
+            {
+                decoded[i] = Decode(files[i], options);
+            }
+            catch (Exception e) when (e is UnknownImageFormatException or InvalidImageContentException or NotSupportedException or IOException or ImageFormatException)
+            {
+                failures.Add((files[i], e.Message));
+            }
+        });
+
+        if (!failures.IsEmpty)
+        {
+            var sorted = failures.OrderBy(f => f.File, StringComparer.Ordinal).ToArray();
+            if (options.UnreadableImages == UnreadableImagePolicy.Fail)
+            {
+                (string file, string reason) = sorted[0];
+                throw new InvalidDataException(
+                    $"Cannot read the image '{file}' ({reason}){(sorted.Length > 1 ? $"; {sorted.Length - 1} more file(s) fail too" : string.Empty)}. Remove or repair it, or set UnreadableImages to Skip.");
+            }
+
+            foreach ((string file, string reason) in sorted)
+            {
+                logger.LogWarning("Skipping unreadable image {File}: {Reason}", file, reason);
+            }
+        }
+
+        SkippedFiles = failures.Select(f => f.File).Order(StringComparer.Ordinal).ToArray();
+        var kept = Enumerable.Range(0, files.Length).Where(i => decoded[i] is not null).ToArray();
+        if (kept.Length == 0)
+        {
+            throw new InvalidDataException($"None of the {files.Length} image file(s) in '{directory}' could be read.");
+        }
+
+        Files = kept.Select(i => files[i]).ToArray();
+        _pixels = kept.Select(i => decoded[i]).ToArray();
+        logger.LogInformation("Loaded {Count} images of {Shape} from {Directory} ({Skipped} skipped)", Count, Shape, directory, SkippedFiles.Count);
+    }
+
+    /// <summary>Gets the image files in dataset order (sorted by path).</summary>
+    public IReadOnlyList<string> Files { get; }
+
+    /// <summary>Gets the files that could not be decoded and were left out.</summary>
+    public IReadOnlyList<string> SkippedFiles { get; }
+
+    /// <inheritdoc />
+    public int Count => _pixels.Length;
+
+    /// <inheritdoc />
+    public ImageShape Shape { get; }
+
+    /// <inheritdoc />
+    public void CopyImage(int index, Span<float> destination)
+    {
+        DatasetGuard.CheckRead(this, index, destination);
+        ImageTensors.InterleavedBytesToPlanar(_pixels[index], Shape, destination);
+    }
+
+    private static byte[] Decode(string file, ImageFolderDatasetOptions options)
+    {
+        if (options.ColorMode == ColorMode.Rgb)
+        {
+            using Image<Rgb24> image = Image.Load<Rgb24>(file);
+            ImageTensors.Fit(image, options.ImageSize, options.ResizeMode);
+            var pixels = new byte[options.ImageSize * options.ImageSize * 3];
+            image.CopyPixelDataTo(MemoryMarshal.Cast<byte, Rgb24>(pixels.AsSpan()));
+            return pixels;
+        }
+        else
+        {
+            using Image<L8> image = Image.Load<L8>(file);
+            ImageTensors.Fit(image, options.ImageSize, options.ResizeMode);
+            var pixels = new byte[options.ImageSize * options.ImageSize];
+            image.CopyPixelDataTo(MemoryMarshal.Cast<byte, L8>(pixels.AsSpan()));
+            return pixels;
+        }
+    }
+}

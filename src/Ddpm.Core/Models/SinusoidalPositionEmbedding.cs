@@ -1,0 +1,29 @@
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Ddpm.Core.Models;
+
+/// <summary>
+/// The transformer's sinusoidal position encoding applied to diffusion timesteps (Vaswani et al. 2017,
+/// §3.5; Ho et al. 2020, §4): for i &lt; d/2, emb[i] = sin(t · 10000^(-i/(d/2-1))) and emb[d/2 + i] the cosine.
+/// Sines come first, as in the notebook.
+/// </summary>
+internal sealed class SinusoidalPositionEmbedding : nn.Module<Tensor, Tensor>
+{
+    private readonly int _dim;
+
+    public SinusoidalPositionEmbedding(int dim) : base(nameof(SinusoidalPositionEmbedding))
+    {
+        _dim = dim;
+    }
+
+    public override Tensor forward(Tensor time)
+    {
+        using var scope = NewDisposeScope();
+        int half = _dim / 2;
+        double scale = Math.Log(10000) / (half - 1);
+        Tensor frequencies = exp(arange(half, dtype: ScalarType.Float32, device: time.device) * -scale);
+        Tensor angles = time.to(ScalarType.Float32).unsqueeze(1) * frequencies.unsqueeze(0);
+        return cat([angles.sin(), angles.cos()], dim: -1).MoveToOuterDisposeScope();
+    }
+}
