@@ -49,11 +49,21 @@ internal static class TorchDevices
             return CPU;
         }
 
-        InitializeDeviceType(DeviceType.CUDA);
-        if (!cuda.is_available())
+        Exception? failure = null;
+        try
+        {
+            InitializeDeviceType(DeviceType.CUDA);
+        }
+        catch (Exception e) when (e is InvalidOperationException or DllNotFoundException or NotSupportedException)
+        {
+            failure = e;
+        }
+
+        if (failure is not null || !cuda.is_available())
         {
             throw new InvalidOperationException(
-                $"{optionName} is \"{name}\" but no CUDA device is available: the application references a CPU-only TorchSharp backend (TorchSharp-cpu), or no GPU or driver was found. Use \"cpu\", or reference a CUDA libtorch backend and check the driver.");
+                $"{optionName} is \"{name}\" but no CUDA device is available: the application references a CPU-only TorchSharp backend (TorchSharp-cpu), or no GPU or driver was found. Use \"cpu\", or reference a CUDA libtorch backend and check the driver.",
+                failure);
         }
 
         int index = value == "cuda" ? 0 : int.Parse(value.AsSpan(5), CultureInfo.InvariantCulture);

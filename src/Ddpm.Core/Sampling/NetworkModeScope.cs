@@ -36,7 +36,7 @@ internal sealed class NetworkModeScope : IDisposable
             {
                 if (live is not null)
                 {
-                    _statistics.Add((live, live.detach().clone()));
+                    _statistics.Add((live, live.clone()));
                 }
             }
 

@@ -1,0 +1,73 @@
+using Ddpm.Core.Models;
+using Ddpm.Core.Schedules;
+using Ddpm.Core.Training;
+using FluentAssertions;
+using Microsoft.Extensions.Options;
+
+namespace Ddpm.Core.Tests.Training;
+
+public sealed class DdpmTrainerOptionsTests
+{
+    [Fact]
+    public void Defaults_reproduce_the_notebook()
+    {
+        var options = new DdpmTrainerOptions();
+
+        options.Epochs.Should().Be(100);
+        options.MaxSteps.Should().BeNull();
+        options.BatchSize.Should().Be(128);
+        options.LearningRate.Should().Be(1e-3);
+        options.Loss.Should().Be(LossType.L1);
+        options.HuberDelta.Should().Be(1.0);
+        options.Device.Should().Be("cpu");
+        options.Seed.Should().BeNull();
+        options.Timesteps.Should().Be(300);
+        options.Schedule.Should().BeSameAs(KnownBetaSchedules.Linear);
+        options.Network.Should().BeOfType<SimpleUNetConfiguration>()
+            .Which.DownChannels.Should().Equal(64, 128, 256, 512, 1024);
+        options.RandomHorizontalFlip.Should().BeTrue();
+        options.Shuffle.Should().BeTrue();
+        options.LogInterval.Should().Be(50);
+        new DdpmTrainerOptionsValidator().Validate(null, options).Succeeded.Should().BeTrue();
+    }
+
+    public static TheoryData<Action<DdpmTrainerOptions>, string> InvalidOptions => new()
+    {
+        { o => o.Epochs = 0, "Epochs is 0; it must lie in [1, 1000000]." },
+        { o => o.MaxSteps = 0, "MaxSteps is 0; it must be null or lie in [1, 10^12]." },
+        { o => o.BatchSize = 0, "BatchSize is 0; it must lie in [1, 65536]." },
+        { o => o.LearningRate = -0.001, "LearningRate is -0.001; it must be greater than 0 and at most 10 (the notebook uses 1e-3)." },
+        { o => o.LearningRate = double.NaN, "LearningRate is NaN; it must be greater than 0 and at most 10 (the notebook uses 1e-3)." },
+        { o => o.Loss = (LossType)9, "Loss is 9, which is not a LossType; use L1, L2 or Huber." },
+        { o => o.HuberDelta = 0, "HuberDelta is 0; it must be a finite number greater than 0." },
+        { o => o.Device = "gpu", "Device is \"gpu\", which is not a device; use \"cpu\", \"cuda\" or \"cuda:N\" (N = 0, 1, ...)." },
+        { o => o.Device = "", "Device is empty; use \"cpu\", \"cuda\" or \"cuda:N\"." },
+        { o => o.Seed = -1, "Seed is -1; it must be null or a non-negative integer." },
+        { o => o.Timesteps = 0, "Timesteps is 0; it must lie in [1, 100000] (the notebook uses 300)." },
+        { o => o.Timesteps = -300, "Timesteps is -300; it must lie in [1, 100000] (the notebook uses 300)." },
+        { o => o.Schedule = null!, "Schedule is null; use a schedule such as KnownBetaSchedules.Linear." },
+        { o => o.Network = null!, "Network is null; use a network configuration such as new SimpleUNetConfiguration()." },
+        { o => o.LogInterval = 0, "LogInterval is 0; it must lie in [1, 1000000]." },
+    };
+
+    [Theory]
+    [MemberData(nameof(InvalidOptions))]
+    public void Each_invalid_value_fails_with_a_message_naming_it(Action<DdpmTrainerOptions> change, string message)
+    {
+        var options = new DdpmTrainerOptions();
+        change(options);
+
+        var act = () => new DdpmTrainer(options);
+
+        act.Should().Throw<OptionsValidationException>().Which.Failures.Should().Equal(message);
+    }
+
+    [Theory]
+    [InlineData("cuda")]
+    [InlineData("cuda:1")]
+    [InlineData("CPU")]
+    public void Well_formed_device_names_pass_validation(string device)
+    {
+        new DdpmTrainerOptionsValidator().Validate(null, new DdpmTrainerOptions { Device = device }).Succeeded.Should().BeTrue();
+    }
+}

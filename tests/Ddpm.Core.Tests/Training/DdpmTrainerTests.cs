@@ -1,0 +1,165 @@
+using Ddpm.Core.Data;
+using Ddpm.Core.Models;
+using Ddpm.Core.Tests.TestSupport;
+using Ddpm.Core.Training;
+using FluentAssertions;
+using static TorchSharp.torch;
+
+namespace Ddpm.Core.Tests.Training;
+
+[Collection(TensorLeakCollection.Name)]
+public sealed class DdpmTrainerTests
+{
+    [Fact]
+    public void A_tiny_SimpleUNet_lowers_the_loss_clearly_on_synthetic_images()
+    {
+        using Tensor images = SyntheticImages.Squares(256, 1, 16);
+        var dataset = new InMemoryImageDataset(images);
+        var trainer = new DdpmTrainer(new DdpmTrainerOptions
+        {
+            Network = TinyNetworks.SimpleUNet(),
+            MaxSteps = 300,
+            BatchSize = 32,
+            Timesteps = 100,
+            Seed = 1,
+        });
+        var progress = new RecordingProgress<TrainingProgress>();
+
+        using DdpmModel model = trainer.Fit(dataset, progress);
+
+        progress.Reports.Should().HaveCount(300);
+        progress.Reports.Select(r => r.Step).Should().Equal(Enumerable.Range(1, 300).Select(i => (long)i));
+        progress.Reports.Should().OnlyContain(r => r.TotalSteps == 300 && double.IsFinite(r.Loss) && r.ImagesPerSecond > 0);
+        progress.Reports[^1].Epoch.Should().Be(299 / 8, "256 images at batch 32 make 8 steps per epoch");
+        double first = progress.Reports.Take(20).Average(r => r.Loss);
+        double last = progress.Reports.TakeLast(20).Average(r => r.Loss);
+        last.Should().BeLessThan(0.6 * first, "training must lower the L1 loss clearly (first 20 steps {0:F3})", first);
+        model.TrainedSteps.Should().Be(300);
+        model.ImageShape.Should().Be(new ImageShape(1, 16, 16));
+        model.Network.training.Should().BeFalse("Fit returns the network in eval mode");
+        model.Configuration.Should().BeOfType<SimpleUNetConfiguration>();
+    }
+
+    [Fact]
+    public void Epochs_bound_the_run_when_MaxSteps_is_not_set()
+    {
+        using Tensor images = SyntheticImages.Squares(40, 1, 8);
+        var trainer = new DdpmTrainer(new DdpmTrainerOptions
+        {
+            Network = new SimpleUNetConfiguration { ImageChannels = 1, DownChannels = [4, 8], TimeEmbeddingDim = 8 },
+            Epochs = 3,
+            BatchSize = 16,
+            Timesteps = 10,
+            Seed = 3,
+        });
+        var progress = new RecordingProgress<TrainingProgress>();
+
+        using DdpmModel model = trainer.Fit(new InMemoryImageDataset(images), progress);
+
+        // 40 images at batch 16: 2 full batches per epoch (the partial one is dropped, as in the notebook).
+        model.TrainedSteps.Should().Be(6);
+        progress.Reports.Select(r => r.Epoch).Should().Equal(0, 0, 1, 1, 2, 2);
+    }
+
+    [Fact]
+    public void The_same_seed_trains_the_same_weights()
+    {
+        using Tensor images = SyntheticImages.Squares(32, 1, 8);
+        var options = new DdpmTrainerOptions
+        {
+            Network = new SimpleUNetConfiguration { ImageChannels = 1, DownChannels = [4, 8], TimeEmbeddingDim = 8 },
+            MaxSteps = 10,
+            BatchSize = 8,
+            Timesteps = 20,
+            Seed = 11,
+        };
+        var dataset = new InMemoryImageDataset(images);
+        var firstLosses = new RecordingProgress<TrainingProgress>();
+        var secondLosses = new RecordingProgress<TrainingProgress>();
+
+        using DdpmModel first = new DdpmTrainer(options).Fit(dataset, firstLosses);
+        using DdpmModel second = new DdpmTrainer(options).Fit(dataset, secondLosses);
+
+        secondLosses.Reports.Select(r => r.Loss).Should().Equal(firstLosses.Reports.Select(r => r.Loss));
+        var a = first.Network.state_dict();
+        var b = second.Network.state_dict();
+        foreach (string key in a.Keys)
+        {
+            a[key].IsIdenticalTo(b[key]).Should().BeTrue(key);
+        }
+    }
+
+    [Fact]
+    public void A_batch_larger_than_the_dataset_is_rejected_with_advice()
+    {
+        using Tensor images = SyntheticImages.Squares(10, 1, 8);
+        var trainer = new DdpmTrainer(new DdpmTrainerOptions { BatchSize = 16, Network = TinyNetworks.SimpleUNet() });
+
+        var act = () => trainer.Fit(new InMemoryImageDataset(images));
+
+        act.Should().Throw<ArgumentException>().WithMessage("BatchSize is 16 but the dataset holds only 10 image(s); lower BatchSize to at most 10*");
+    }
+
+    [Fact]
+    public void Data_that_does_not_fit_the_network_is_rejected_before_training()
+    {
+        using Tensor images = SyntheticImages.Squares(10, 1, 8);
+        var trainer = new DdpmTrainer(new DdpmTrainerOptions { BatchSize = 2 });
+
+        var act = () => trainer.Fit(new InMemoryImageDataset(images));
+
+        act.Should().Throw<ArgumentException>().WithMessage("*1 channel(s)*ImageChannels is 3*");
+    }
+
+    [Fact]
+    public void Cuda_without_a_CUDA_backend_fails_with_a_clear_error()
+    {
+        using Tensor images = SyntheticImages.Squares(8, 1, 8);
+        var trainer = new DdpmTrainer(new DdpmTrainerOptions { BatchSize = 4, Device = "cuda", Network = TinyNetworks.SimpleUNet() });
+
+        var act = () => trainer.Fit(new InMemoryImageDataset(images));
+
+        act.Should().Throw<InvalidOperationException>().WithMessage("*no CUDA device is available*");
+    }
+
+    [Fact]
+    public void A_network_the_user_built_is_trained_in_place()
+    {
+        using Tensor images = SyntheticImages.Squares(16, 1, 8);
+        var network = new SimpleUNet(new SimpleUNetConfiguration { ImageChannels = 1, DownChannels = [4, 8], TimeEmbeddingDim = 8 });
+        using Tensor before = network.state_dict()["conv0.weight"].clone();
+        var trainer = new DdpmTrainer(new DdpmTrainerOptions { MaxSteps = 3, BatchSize = 8, Timesteps = 10, Seed = 2 });
+
+        using DdpmModel model = trainer.Fit(new InMemoryImageDataset(images), network);
+
+        model.Network.Should().BeSameAs(network);
+        model.Configuration.Should().BeNull();
+        network.state_dict()["conv0.weight"].IsIdenticalTo(before).Should().BeFalse("Adam must have updated the weights");
+    }
+
+    [Fact]
+    public void Cancellation_stops_training_with_OperationCanceledException()
+    {
+        using Tensor images = SyntheticImages.Squares(16, 1, 8);
+        using var cancellation = new CancellationTokenSource();
+        var trainer = new DdpmTrainer(new DdpmTrainerOptions
+        {
+            Network = new SimpleUNetConfiguration { ImageChannels = 1, DownChannels = [4, 8], TimeEmbeddingDim = 8 },
+            MaxSteps = 1000,
+            BatchSize = 4,
+            Seed = 5,
+        });
+        var progress = new RecordingProgress<TrainingProgress>(r =>
+        {
+            if (r.Step == 3)
+            {
+                cancellation.Cancel();
+            }
+        });
+
+        var act = () => trainer.Fit(new InMemoryImageDataset(images), progress, cancellation.Token);
+
+        act.Should().Throw<OperationCanceledException>();
+        progress.Reports.Should().HaveCount(3, "training stops before the step after the cancellation");
+    }
+}

@@ -1,0 +1,69 @@
+using Ddpm.Core.Data;
+using Ddpm.Core.Models;
+using Ddpm.Core.Sampling;
+using Ddpm.Core.Tests.TestSupport;
+using Ddpm.Core.Training;
+using FluentAssertions;
+using static TorchSharp.torch;
+
+namespace Ddpm.Core.Tests.Training;
+
+/// <summary>
+/// Every training and sampling step runs in a dispose scope: the process-wide live-tensor count
+/// after N steps equals the count after the first. Runs in the serial collection so no other
+/// test's tensors move the count.
+/// </summary>
+[Collection(TensorLeakCollection.Name)]
+public sealed class TensorLeakTests
+{
+    [Fact]
+    public void Training_steps_leave_the_live_tensor_count_flat()
+    {
+        using Tensor images = SyntheticImages.Squares(64, 1, 8);
+        var dataset = new InMemoryImageDataset(images);
+        var trainer = new DdpmTrainer(new DdpmTrainerOptions
+        {
+            Network = new SimpleUNetConfiguration { ImageChannels = 1, DownChannels = [4, 8], TimeEmbeddingDim = 8 },
+            MaxSteps = 40,
+            BatchSize = 8,
+            Timesteps = 50,
+            Seed = 9,
+        });
+        Settle();
+        var counts = new List<long>();
+
+        using (DdpmModel model = trainer.Fit(dataset, new RecordingProgress<TrainingProgress>(_ => counts.Add(Tensor.TotalCount))))
+        {
+            counts.Should().HaveCount(40);
+            counts.Skip(1).Should().OnlyContain(c => c == counts[0], "after the first step (which creates Adam's state) nothing may accumulate; counts: {0}", string.Join(", ", counts));
+        }
+    }
+
+    [Fact]
+    public void Sampling_steps_leave_the_live_tensor_count_flat_and_nothing_survives_the_call()
+    {
+        using DdpmModel model = TinyModels.Untrained(timesteps: 30);
+        var sampler = new DdpmSampler(new DdpmSamplerOptions { Seed = 1, BatchSize = 4, BatchNormMode = BatchNormMode.BatchStatistics });
+        Settle();
+        long before = Tensor.TotalCount;
+        var counts = new List<(int Batch, long Count)>();
+
+        using (Tensor images = sampler.Sample(model, 12, step => counts.Add((step.BatchIndex, Tensor.TotalCount))))
+        {
+            // Within a batch the count never moves; each finished batch (kept for the result) adds exactly one tensor.
+            counts.Should().HaveCount(90);
+            long first = counts[0].Count;
+            counts.Should().OnlyContain(c => c.Count == first + c.Batch, "counts: {0}", string.Join(", ", counts.Select(c => c.Count)));
+        }
+
+        Tensor.TotalCount.Should().Be(before, "the returned tensor was disposed and nothing else may survive");
+    }
+
+    private static void Settle()
+    {
+        // Let tensors that earlier tests dropped without disposing be finalised now, not mid-measurement.
+        GC.Collect();
+        GC.WaitForPendingFinalizers();
+        GC.Collect();
+    }
+}
