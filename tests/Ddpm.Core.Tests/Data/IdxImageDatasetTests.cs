@@ -1,0 +1,96 @@
+using System.Buffers.Binary;
+using System.IO.Compression;
+using Ddpm.Core.Data;
+using FluentAssertions;
+
+namespace Ddpm.Core.Tests.Data;
+
+public sealed class IdxImageDatasetTests : IDisposable
+{
+    private readonly string _root = Directory.CreateTempSubdirectory("ddpm-idx-").FullName;
+
+    public void Dispose() => Directory.Delete(_root, recursive: true);
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void Reads_plain_and_gzipped_files(bool gzip)
+    {
+        string path = Write("images.idx", Idx(3, 4, 4, i => (byte)(i * 17)), gzip);
+
+        var dataset = new IdxImageDataset(path);
+
+        dataset.Count.Should().Be(3);
+        dataset.Shape.Should().Be(new ImageShape(1, 4, 4));
+        var pixels = new float[16];
+        dataset.CopyImage(1, pixels);
+        pixels[0].Should().BeApproximately((16 * 17 % 256 / 127.5f) - 1, 1e-6f);
+    }
+
+    [Fact]
+    public void Resizes_and_limits_the_count()
+    {
+        string path = Write("images.idx", Idx(5, 28, 28, _ => 255), gzip: false);
+
+        var dataset = new IdxImageDataset(path, imageSize: 32, maxImages: 2);
+
+        dataset.Count.Should().Be(2);
+        dataset.Shape.Should().Be(new ImageShape(1, 32, 32));
+        var pixels = new float[32 * 32];
+        dataset.CopyImage(1, pixels);
+        pixels.Should().OnlyContain(v => v > 0.99f);
+    }
+
+    [Fact]
+    public void A_wrong_magic_number_is_rejected()
+    {
+        byte[] content = Idx(1, 2, 2, _ => 0);
+        content[3] = 0x01;
+
+        var act = () => new IdxImageDataset(Write("labels.idx", content, gzip: false));
+
+        act.Should().Throw<InvalidDataException>().WithMessage("*not an IDX image file*0x00000803*");
+    }
+
+    [Fact]
+    public void A_truncated_file_is_rejected()
+    {
+        byte[] content = Idx(4, 3, 3, _ => 0);
+
+        var act = () => new IdxImageDataset(Write("short.idx", content[..^5], gzip: false));
+
+        act.Should().Throw<InvalidDataException>().WithMessage("*declares 4 images of 3x3 (36 bytes) but holds 31*truncated*");
+    }
+
+    private static byte[] Idx(int count, int height, int width, Func<int, byte> pixel)
+    {
+        var content = new byte[16 + (count * height * width)];
+        BinaryPrimitives.WriteInt32BigEndian(content, 0x00000803);
+        BinaryPrimitives.WriteInt32BigEndian(content.AsSpan(4), count);
+        BinaryPrimitives.WriteInt32BigEndian(content.AsSpan(8), height);
+        BinaryPrimitives.WriteInt32BigEndian(content.AsSpan(12), width);
+        for (int i = 0; i < count * height * width; i++)
+        {
+            content[16 + i] = pixel(i);
+        }
+
+        return content;
+    }
+
+    private string Write(string name, byte[] content, bool gzip)
+    {
+        string path = Path.Combine(_root, gzip ? name + ".gz" : name);
+        using FileStream file = File.Create(path);
+        if (gzip)
+        {
+            using var compressor = new GZipStream(file, CompressionLevel.Fastest);
+            compressor.Write(content);
+        }
+        else
+        {
+            file.Write(content);
+        }
+
+        return path;
+    }
+}
