@@ -24,12 +24,7 @@ public sealed class DdpmSampler
     /// <exception cref="OptionsValidationException">An option is out of range; the message names each one.</exception>
     public DdpmSampler(DdpmSamplerOptions? options = null, ILogger<DdpmSampler>? logger = null)
     {
-        Options = options ?? new DdpmSamplerOptions();
-        ValidateOptionsResult result = new DdpmSamplerOptionsValidator().Validate(null, Options);
-        if (result.Failed)
-        {
-            throw new OptionsValidationException(nameof(DdpmSamplerOptions), typeof(DdpmSamplerOptions), result.Failures);
-        }
+        Options = OptionsGuard.Validated(options ?? new DdpmSamplerOptions(), new DdpmSamplerOptionsValidator());
 
         _logger = (ILogger?)logger ?? NullLogger.Instance;
     }

@@ -28,12 +28,7 @@ public sealed class DdpmTrainer
     /// <exception cref="OptionsValidationException">An option is out of range; the message names each one.</exception>
     public DdpmTrainer(DdpmTrainerOptions? options = null, ILogger<DdpmTrainer>? logger = null)
     {
-        Options = options ?? new DdpmTrainerOptions();
-        ValidateOptionsResult result = new DdpmTrainerOptionsValidator().Validate(null, Options);
-        if (result.Failed)
-        {
-            throw new OptionsValidationException(nameof(DdpmTrainerOptions), typeof(DdpmTrainerOptions), result.Failures);
-        }
+        Options = OptionsGuard.Validated(options ?? new DdpmTrainerOptions(), new DdpmTrainerOptionsValidator());
 
         _logger = (ILogger?)logger ?? NullLogger.Instance;
     }
