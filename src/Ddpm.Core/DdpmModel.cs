@@ -1,3 +1,4 @@
+using Ddpm.Core.Checkpoints;
 using Ddpm.Core.Data;
 using Ddpm.Core.Diffusion;
 using Ddpm.Core.Models;
@@ -7,10 +8,12 @@ using static TorchSharp.torch;
 namespace Ddpm.Core;
 
 /// <summary>
-/// A trained diffusion model: the denoising network ε_θ(x_t, t), the <see cref="NoiseScheduler"/>
-/// it was trained with, the shape of the images it makes and, when known, the configuration that
-/// built the network. <see cref="Training.DdpmTrainer.Fit(IImageDataset, IProgress{Training.TrainingProgress}?, CancellationToken)"/>
-/// returns one; <see cref="Sampling.DdpmSampler"/> samples from one. The model owns and disposes both.
+/// A trained diffusion model: the denoising network ε_θ(x_t, t), optionally an exponential moving
+/// average of its weights (<see cref="EmaNetwork"/>, what samplers use by default), the
+/// <see cref="NoiseScheduler"/> it was trained with, the shape of the images it makes and, when known,
+/// the configuration that built the network. <see cref="Training.DdpmTrainer"/> returns one;
+/// <see cref="Sampling.DdpmSampler"/> samples from one; <see cref="Save"/> and <see cref="Load"/> store it.
+/// The model owns and disposes its networks and scheduler.
 /// </summary>
 public sealed class DdpmModel : IDisposable
 {
@@ -22,12 +25,14 @@ public sealed class DdpmModel : IDisposable
     /// <param name="imageShape">The shape of one image the network takes and returns.</param>
     /// <param name="configuration">The configuration that built the network, or null if it is unknown.</param>
     /// <param name="trainedSteps">The number of optimiser steps taken so far; at least 0.</param>
+    /// <param name="emaNetwork">A network of the same architecture holding averaged weights, or null. The model takes ownership.</param>
     public DdpmModel(
         nn.Module<Tensor, Tensor, Tensor> network,
         NoiseScheduler scheduler,
         ImageShape imageShape,
         INetworkConfiguration? configuration = null,
-        long trainedSteps = 0)
+        long trainedSteps = 0,
+        nn.Module<Tensor, Tensor, Tensor>? emaNetwork = null)
     {
         ArgumentNullException.ThrowIfNull(network);
         ArgumentNullException.ThrowIfNull(scheduler);
@@ -38,14 +43,18 @@ public sealed class DdpmModel : IDisposable
 
         ArgumentOutOfRangeException.ThrowIfNegative(trainedSteps);
         Network = network;
+        EmaNetwork = emaNetwork;
         Scheduler = scheduler;
         ImageShape = imageShape;
         Configuration = configuration;
         TrainedSteps = trainedSteps;
     }
 
-    /// <summary>Gets the denoising network.</summary>
+    /// <summary>Gets the denoising network with the trained weights.</summary>
     public nn.Module<Tensor, Tensor, Tensor> Network { get; }
+
+    /// <summary>Gets the network holding the exponential moving average of the weights, or null when none was kept.</summary>
+    public nn.Module<Tensor, Tensor, Tensor>? EmaNetwork { get; }
 
     /// <summary>Gets the noise scheduler (T, betas and the terms derived from them).</summary>
     public NoiseScheduler Scheduler { get; }
@@ -57,7 +66,10 @@ public sealed class DdpmModel : IDisposable
     public INetworkConfiguration? Configuration { get; }
 
     /// <summary>Gets the number of optimiser steps the network was trained for.</summary>
-    public long TrainedSteps { get; }
+    public long TrainedSteps { get; internal set; }
+
+    /// <summary>Gets the training loss of every optimiser step, in order (empty for a model that was not trained here).</summary>
+    public IReadOnlyList<float> LossHistory => Losses;
 
     /// <summary>Gets the device the network and scheduler live on.</summary>
     public Device Device => Scheduler.Device;
@@ -65,7 +77,41 @@ public sealed class DdpmModel : IDisposable
     /// <summary>Gets the number of trainable parameters of the network.</summary>
     public long ParameterCount => Network.parameters().Sum(p => p.numel());
 
-    /// <summary>Disposes the network and the scheduler.</summary>
+    internal List<float> Losses { get; } = [];
+
+    /// <summary>
+    /// Loads a model saved by <see cref="Save"/> or written by the trainer as a checkpoint (its EMA
+    /// weights included). Names, shapes and dtypes of every tensor are checked against the network.
+    /// </summary>
+    /// <param name="path">The checkpoint file.</param>
+    /// <param name="device">Where to put the model: <c>cpu</c>, <c>cuda</c> or <c>cuda:N</c>. The default value is <c>cpu</c>.</param>
+    /// <param name="configuration">The network configuration, needed only for architectures the library does not know; null reads it from the file.</param>
+    /// <returns>The model; the caller owns it.</returns>
+    /// <exception cref="FileNotFoundException">The file does not exist.</exception>
+    /// <exception cref="CheckpointFormatException">The file is not a checkpoint, is truncated or corrupt, or does not fit the network.</exception>
+    public static DdpmModel Load(string path, string device = "cpu", INetworkConfiguration? configuration = null)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(path);
+        Device target = TorchDevices.Resolve(device, nameof(device));
+        using CheckpointReader reader = CheckpointReader.Open(path);
+        return ModelCheckpoint.Read(reader, target, configuration);
+    }
+
+    /// <summary>
+    /// Saves the model (networks, scheduler, configuration, image shape, loss history) to a checkpoint
+    /// file, atomically: the file is written beside the target and renamed over it when complete.
+    /// </summary>
+    /// <param name="path">The file to write; its folder is created if needed.</param>
+    public void Save(string path)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(path);
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        using var writer = new CheckpointWriter(path);
+        ModelCheckpoint.Write(writer, this, "model");
+        writer.Commit();
+    }
+
+    /// <summary>Disposes the networks and the scheduler.</summary>
     public void Dispose()
     {
         if (_disposed)
@@ -75,6 +121,7 @@ public sealed class DdpmModel : IDisposable
 
         _disposed = true;
         Network.Dispose();
+        EmaNetwork?.Dispose();
         Scheduler.Dispose();
     }
 }

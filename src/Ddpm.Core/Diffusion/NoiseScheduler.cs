@@ -54,6 +54,7 @@ public sealed class NoiseScheduler : IDisposable
             }
         }
 
+        BetaValues = betas;
         int n = timesteps;
         var alphas = new double[n];
         var alphasCumprod = new double[n];
@@ -125,6 +126,9 @@ public sealed class NoiseScheduler : IDisposable
 
     /// <summary>Gets the device the tensors live on.</summary>
     public Device Device { get; }
+
+    /// <summary>Gets the betas in double precision, as the schedule returned them (what checkpoints store).</summary>
+    internal double[] BetaValues { get; }
 
     /// <summary>Gets β_t.</summary>
     public Tensor Betas { get; }

@@ -57,20 +57,23 @@ public sealed class DdpmSampler
         int timesteps = model.Scheduler.Timesteps;
         long totalSteps = (long)batchCount * timesteps;
         _logger.LogInformation(
-            "Sampling {Count} images of {Shape} on {Device}: {Batches} batch(es), {T} steps, seed {Seed}, BatchNorm {Mode}",
-            count, model.ImageShape, device, batchCount, timesteps, seed, Options.BatchNormMode);
+            "Sampling {Count} images of {Shape} on {Device}: {Batches} batch(es), {T} steps, seed {Seed}, {Weights} weights, BatchNorm {Mode}",
+            count, model.ImageShape, device, batchCount, timesteps, seed, model.EmaNetwork is null ? ModelWeights.Trained : Options.Weights, Options.BatchNormMode);
 
+        nn.Module<Tensor, Tensor, Tensor> network = Options.Weights == ModelWeights.Ema && model.EmaNetwork is not null
+            ? model.EmaNetwork
+            : model.Network;
         var clock = Stopwatch.StartNew();
         var batches = new List<Tensor>(batchCount);
         try
         {
             using var generator = new Generator((ulong)seed, device);
-            using var mode = new NetworkModeScope(model.Network, Options.BatchNormMode);
+            using var mode = new NetworkModeScope(network, Options.BatchNormMode);
             using var noGrad = no_grad();
             for (int batch = 0; batch < batchCount; batch++)
             {
                 int size = Math.Min(Options.BatchSize, count - (batch * Options.BatchSize));
-                batches.Add(SampleBatch(model, size, batch, batchCount, device, generator, onStep, progress, clock, cancellationToken));
+                batches.Add(SampleBatch(model, network, size, batch, batchCount, device, generator, onStep, progress, clock, cancellationToken));
             }
 
             using var scope = NewDisposeScope();
@@ -89,6 +92,7 @@ public sealed class DdpmSampler
 
     private Tensor SampleBatch(
         DdpmModel model,
+        nn.Module<Tensor, Tensor, Tensor> network,
         int size,
         int batch,
         int batchCount,
@@ -107,7 +111,7 @@ public sealed class DdpmSampler
             for (int t = timesteps - 1; t >= 0; t--)
             {
                 cancellationToken.ThrowIfCancellationRequested();
-                Tensor previous = ReverseStep(model, x, t, generator);
+                Tensor previous = ReverseStep(model.Scheduler, network, x, t, generator);
                 x.Dispose();
                 x = previous;
                 onStep?.Invoke(new SamplingStep(t, batch, x));
@@ -125,18 +129,18 @@ public sealed class DdpmSampler
     }
 
     /// <summary>One step of Algorithm 2 inside its own dispose scope: x_t → x_{t-1}.</summary>
-    private Tensor ReverseStep(DdpmModel model, Tensor x, int t, Generator generator)
+    private Tensor ReverseStep(Diffusion.NoiseScheduler scheduler, nn.Module<Tensor, Tensor, Tensor> network, Tensor x, int t, Generator generator)
     {
         using var scope = NewDisposeScope();
         Tensor timestep = full(new long[] { x.shape[0] }, t, dtype: ScalarType.Int64, device: x.device);
-        Tensor predictedNoise = model.Network.call(x, timestep);
+        Tensor predictedNoise = network.call(x, timestep);
 
         // μ_θ(x_t, t) (eq. 11).
-        Tensor previous = model.Scheduler.PredictPreviousMeanCore(x, timestep, predictedNoise);
+        Tensor previous = scheduler.PredictPreviousMeanCore(x, timestep, predictedNoise);
         if (t > 0)
         {
             // + σ_t z with σ_t² = β̃_t (the posterior variance, Ho et al. §3.2).
-            Tensor sigma = model.Scheduler.PosteriorVariance[t].sqrt();
+            Tensor sigma = scheduler.PosteriorVariance[t].sqrt();
             previous = previous + (sigma * randn(x.shape, dtype: x.dtype, device: x.device, generator: generator));
         }
 

@@ -19,6 +19,10 @@ public sealed class DdpmSamplerOptions
     /// <value>The default value is true.</value>
     public bool ClampEachStep { get; set; } = true;
 
+    /// <summary>Gets or sets which weights to sample with.</summary>
+    /// <value>The default value is <see cref="ModelWeights.Ema"/>: the moving average when the model has one.</value>
+    public ModelWeights Weights { get; set; } = ModelWeights.Ema;
+
     /// <summary>Gets or sets which statistics BatchNorm layers use; the model's own state never changes.</summary>
     /// <value>The default value is <see cref="BatchNormMode.RunningStatistics"/> (eval mode).</value>
     public BatchNormMode BatchNormMode { get; set; } = BatchNormMode.RunningStatistics;

@@ -30,6 +30,11 @@ public sealed class DdpmSamplerOptionsValidator : IValidateOptions<DdpmSamplerOp
             failures.Add($"BatchNormMode is {(int)options.BatchNormMode}, which is not a BatchNormMode; use RunningStatistics or BatchStatistics.");
         }
 
+        if (!Enum.IsDefined(options.Weights))
+        {
+            failures.Add($"Weights is {(int)options.Weights}, which is not a ModelWeights; use Ema or Trained.");
+        }
+
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
     }
 }

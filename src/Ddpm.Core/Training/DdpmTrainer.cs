@@ -1,35 +1,36 @@
 using System.Diagnostics;
+using System.Globalization;
+using Ddpm.Core.Checkpoints;
 using Ddpm.Core.Data;
-using Ddpm.Core.Diffusion;
+using Ddpm.Core.Imaging;
 using Ddpm.Core.Models;
+using Ddpm.Core.Sampling;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 using TorchSharp;
-using TorchSharp.Modules;
 using static TorchSharp.torch;
 
 namespace Ddpm.Core.Training;
 
 /// <summary>
 /// Trains a denoising network on a dataset of images (Ho et al. 2020, Algorithm 1): for each batch,
-/// draw t ~ U{0..T-1} and ε ~ N(0, I), form x_t = √ᾱ_t x_0 + √(1-ᾱ_t) ε, and take an Adam step on
-/// the loss between ε_θ(x_t, t) and ε. <see cref="Fit(IImageDataset, IProgress{TrainingProgress}?, CancellationToken)"/>
-/// returns a new <see cref="DdpmModel"/>; the trainer keeps no state between calls and can be reused.
+/// draw t ~ U{0..T-1} and ε ~ N(0, I), form x_t = √ᾱ_t x_0 + √(1-ᾱ_t) ε, and take an optimiser step
+/// on the loss between ε_θ(x_t, t) and ε; keep an exponential moving average of the weights; write
+/// checkpoints from which a run continues exactly. Each <c>Fit</c> returns a new <see cref="DdpmModel"/>;
+/// the trainer keeps no state between calls and can be reused.
 /// </summary>
 public sealed class DdpmTrainer
 {
-    private const double SmoothingWeight = 0.98;
     private readonly ILogger _logger;
 
     /// <summary>Creates a trainer; the options are validated now.</summary>
     /// <param name="options">The options; null uses the notebook's defaults.</param>
-    /// <param name="logger">Receives the run's start, periodic losses and its end; null logs nothing.</param>
+    /// <param name="logger">Receives the run's start, periodic losses, checkpoints and its end; null logs nothing.</param>
     /// <exception cref="OptionsValidationException">An option is out of range; the message names each one.</exception>
     public DdpmTrainer(DdpmTrainerOptions? options = null, ILogger<DdpmTrainer>? logger = null)
     {
         Options = OptionsGuard.Validated(options ?? new DdpmTrainerOptions(), new DdpmTrainerOptionsValidator());
-
         _logger = (ILogger?)logger ?? NullLogger.Instance;
     }
 
@@ -38,42 +39,46 @@ public sealed class DdpmTrainer
 
     /// <summary>Builds the network described by <see cref="DdpmTrainerOptions.Network"/> and trains it on <paramref name="dataset"/>.</summary>
     /// <param name="dataset">The training images, values in [-1, 1].</param>
-    /// <param name="progress">Receives a report after every step; null reports nothing.</param>
-    /// <param name="cancellationToken">Stops training after the current step; the method then throws <see cref="OperationCanceledException"/>.</param>
-    /// <returns>The trained model, with its network in eval mode on the training device; the caller owns it.</returns>
+    /// <param name="progress">Receives a report after every optimiser step, on the training thread; null reports nothing.</param>
+    /// <param name="cancellationToken">Stops training after the current step: a checkpoint is written (when a checkpoint directory is set) and <see cref="TrainingCanceledException"/> is thrown.</param>
+    /// <returns>The trained model, its networks in eval mode on the training device; the caller owns it.</returns>
     /// <exception cref="ArgumentException">The dataset is empty, smaller than the batch, or its shape does not fit the network.</exception>
-    /// <exception cref="InvalidOperationException">The device is unavailable, or the loss became NaN or infinite.</exception>
-    /// <exception cref="OperationCanceledException">The token was cancelled.</exception>
-    public DdpmModel Fit(IImageDataset dataset, IProgress<TrainingProgress>? progress = null, CancellationToken cancellationToken = default)
-    {
-        ArgumentNullException.ThrowIfNull(dataset);
-        CheckDataset(dataset);
-        Options.Network.Validate(dataset.Shape);
-        int seed = ResolveSeed();
+    /// <exception cref="InvalidOperationException">The device is unavailable.</exception>
+    /// <exception cref="TrainingDivergedException">The loss became NaN or infinite.</exception>
+    /// <exception cref="TrainingCanceledException">The token was cancelled.</exception>
+    public DdpmModel Fit(IImageDataset dataset, IProgress<TrainingProgress>? progress = null, CancellationToken cancellationToken = default) =>
+        FitConfigured(dataset, resumeFrom: null, progress, cancellationToken);
 
-        // Weight initialisation draws from the global generator.
-        manual_seed(seed);
-        nn.Module<Tensor, Tensor, Tensor> network = Options.Network.CreateNetwork();
-        try
-        {
-            return Train(dataset, network, Options.Network, seed, progress, cancellationToken);
-        }
-        catch
-        {
-            network.Dispose();
-            throw;
-        }
+    /// <summary>
+    /// Continues a run from a checkpoint written by this trainer (or from the newest readable one in a
+    /// folder): weights, EMA, optimiser state, random state, step and loss history are restored, so
+    /// on the CPU the continued run produces exactly the losses and weights the uninterrupted one would.
+    /// The run's length comes from these options, so a finished run can be extended with a larger
+    /// <see cref="DdpmTrainerOptions.MaxSteps"/>.
+    /// </summary>
+    /// <param name="dataset">The training images; the same ones (in the same order) for an exact continuation.</param>
+    /// <param name="resumeFrom">A checkpoint file, or a checkpoint folder.</param>
+    /// <param name="progress">Receives a report after every optimiser step; null reports nothing.</param>
+    /// <param name="cancellationToken">Stops training after the current step (see the other overload).</param>
+    /// <returns>The trained model; the caller owns it.</returns>
+    /// <exception cref="FileNotFoundException">No checkpoint was found at <paramref name="resumeFrom"/>.</exception>
+    /// <exception cref="CheckpointFormatException">The checkpoint is damaged or was made with another network, schedule or image shape.</exception>
+    public DdpmModel Fit(IImageDataset dataset, string resumeFrom, IProgress<TrainingProgress>? progress = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(resumeFrom);
+        return FitConfigured(dataset, resumeFrom, progress, cancellationToken);
     }
 
-    /// <summary>Trains a network the caller built (any module taking (x_t, t) and returning a tensor shaped like x_t).</summary>
+    /// <summary>
+    /// Trains a network the caller built (any module taking (x_t, t) and returning a tensor shaped like
+    /// x_t). Without a configuration the trainer cannot build a second copy, so no EMA is kept; implement
+    /// <see cref="INetworkConfiguration"/> and set <see cref="DdpmTrainerOptions.Network"/> for EMA and resuming.
+    /// </summary>
     /// <param name="dataset">The training images, values in [-1, 1].</param>
     /// <param name="network">The network; it is moved to the training device and trained in place, and the returned model takes ownership of it.</param>
-    /// <param name="progress">Receives a report after every step; null reports nothing.</param>
-    /// <param name="cancellationToken">Stops training after the current step; the method then throws <see cref="OperationCanceledException"/>.</param>
+    /// <param name="progress">Receives a report after every optimiser step; null reports nothing.</param>
+    /// <param name="cancellationToken">Stops training after the current step (see the first overload).</param>
     /// <returns>The trained model, with the network in eval mode; the caller owns it.</returns>
-    /// <exception cref="ArgumentException">The dataset is empty or smaller than the batch.</exception>
-    /// <exception cref="InvalidOperationException">The device is unavailable, or the loss became NaN or infinite.</exception>
-    /// <exception cref="OperationCanceledException">The token was cancelled.</exception>
     public DdpmModel Fit(
         IImageDataset dataset,
         nn.Module<Tensor, Tensor, Tensor> network,
@@ -83,119 +88,189 @@ public sealed class DdpmTrainer
         ArgumentNullException.ThrowIfNull(dataset);
         ArgumentNullException.ThrowIfNull(network);
         CheckDataset(dataset);
-        return Train(dataset, network, configuration: null, ResolveSeed(), progress, cancellationToken);
+        if (Options.Ema.Enabled)
+        {
+            _logger.LogWarning("No EMA is kept for a network passed to Fit: set DdpmTrainerOptions.Network to an INetworkConfiguration for one");
+        }
+
+        int seed = Options.Seed ?? DrawSeed();
+        Device device = TorchDevices.Resolve(Options.Device, "DdpmTrainerOptions.Device");
+        var plan = CreatePlan(dataset, seed);
+        var run = new TrainingRun(Options, dataset.Shape, network, emaNetwork: null, configuration: null, plan, seed, device);
+        return Train(dataset, run, plan, progress, cancellationToken);
     }
 
-    private DdpmModel Train(
-        IImageDataset dataset,
-        nn.Module<Tensor, Tensor, Tensor> network,
-        INetworkConfiguration? configuration,
-        int seed,
-        IProgress<TrainingProgress>? progress,
-        CancellationToken cancellationToken)
+    private DdpmModel FitConfigured(IImageDataset dataset, string? resumeFrom, IProgress<TrainingProgress>? progress, CancellationToken cancellationToken)
     {
+        ArgumentNullException.ThrowIfNull(dataset);
+        CheckDataset(dataset);
+        INetworkConfiguration configuration = Options.Network;
+        configuration.Validate(dataset.Shape);
         Device device = TorchDevices.Resolve(Options.Device, "DdpmTrainerOptions.Device");
-        var scheduler = new NoiseScheduler(Options.Schedule, Options.Timesteps, device);
-        network.to(device);
-        network.train();
 
-        int batchSize = Options.BatchSize;
-        int stepsPerEpoch = dataset.Count / batchSize;
-        long totalSteps = Options.MaxSteps ?? (long)stepsPerEpoch * Options.Epochs;
-        var parameters = network.parameters().ToList();
-        using Adam optimizer = optim.Adam(parameters, lr: Options.LearningRate);
-        using var generator = new Generator((ulong)seed, device);
-        var assembler = new BatchAssembler(dataset, batchSize);
-        ulong flipSeed = (ulong)seed;
-
-        _logger.LogInformation(
-            "Training {Network} ({Parameters:N0} parameters) on {Device}: {Images} images of {Shape}, batch {Batch}, {Steps} steps, T = {T} {Schedule}, {Loss} loss, Adam lr {Lr}, seed {Seed}",
-            configuration?.ToString() ?? network.GetType().Name, parameters.Sum(p => p.numel()), device, dataset.Count, dataset.Shape,
-            batchSize, totalSteps, Options.Timesteps, Options.Schedule.Name, Options.Loss, Options.LearningRate, seed);
-
-        var clock = Stopwatch.StartNew();
-        double smoothed = 0;
-        long step = 0;
+        CheckpointReader? resume = resumeFrom is null ? null : CheckpointReader.Open(CheckpointStore.Resolve(resumeFrom, _logger));
+        TrainingRun? run = null;
         try
         {
-            for (int epoch = 0; step < totalSteps; epoch++)
+            int seed = resume is null ? Options.Seed ?? DrawSeed() : CheckResumable(resume, dataset.Shape).Seed;
+
+            // Weight initialisation draws from the global generator.
+            manual_seed(seed);
+            nn.Module<Tensor, Tensor, Tensor> network = configuration.CreateNetwork();
+            nn.Module<Tensor, Tensor, Tensor>? ema = Options.Ema.Enabled ? configuration.CreateNetwork() : null;
+            BatchPlan plan = CreatePlan(dataset, seed);
+            run = new TrainingRun(Options, dataset.Shape, network, ema, configuration, plan, seed, device);
+            if (resume is not null)
             {
-                int[] order = Options.Shuffle
-                    ? CounterRandom.Permutation(flipSeed, (uint)epoch, dataset.Count)
-                    : Enumerable.Range(0, dataset.Count).ToArray();
-                int currentEpoch = epoch;
-                Func<int, bool> flip = Options.RandomHorizontalFlip
-                    ? index => CounterRandom.NextBool(flipSeed, 0x8000_0000_0000_0000UL | (uint)currentEpoch, (ulong)index)
-                    : _ => false;
+                run.Restore(resume);
+                _logger.LogInformation("Resuming from {Path} at step {Step}", resume.Path, run.Step);
+            }
+            else if (Options.FineTuneFrom is string source)
+            {
+                FineTune(run, source);
+            }
 
-                for (int b = 0; b < stepsPerEpoch && step < totalSteps; b++)
+            resume?.Dispose();
+            resume = null;
+            TrainingRun started = run;
+            run = null;
+            return Train(dataset, started, plan, progress, cancellationToken);
+        }
+        finally
+        {
+            resume?.Dispose();
+            run?.Dispose();
+        }
+    }
+
+    private DdpmModel Train(IImageDataset dataset, TrainingRun run, BatchPlan plan, IProgress<TrainingProgress>? progress, CancellationToken cancellationToken)
+    {
+        using (run)
+        {
+            int accumulation = Options.GradientAccumulationSteps;
+            run.TotalSteps = Options.MaxSteps ?? Math.Max(1, (long)plan.BatchesPerEpoch * Options.Epochs / accumulation);
+            CheckpointStore? store = Options.CheckpointDirectory is null ? null : new CheckpointStore(Options.CheckpointDirectory, Options.CheckpointsToKeep, _logger);
+            string? sampleDirectory = Options.SampleDirectory ?? Options.CheckpointDirectory;
+            var tensorBoard = Options.TensorBoardDirectory is null ? null : utils.tensorboard.SummaryWriter(Options.TensorBoardDirectory);
+            string? lastCheckpoint = null;
+
+            _logger.LogInformation(
+                "Training {Network} ({Parameters:N0} parameters) on {Device}: {Images} images of {Shape}, batch {Batch}x{Accumulation}, steps {Start}..{Steps}, T = {T} {Schedule}, {Loss} loss, {Optimizer} lr {Lr}, EMA {Ema}, seed {Seed}",
+                run.Model.Configuration?.ToString() ?? run.Model.Network.GetType().Name, run.ParameterCount, run.Device, dataset.Count, dataset.Shape,
+                Options.BatchSize, accumulation, run.Step + 1, run.TotalSteps, Options.Timesteps, Options.Schedule.Name, Options.Loss,
+                Options.Optimizer, Options.LearningRate, run.Ema is null ? "off" : $"up to {Options.Ema.MaxDecay}", run.Seed);
+
+            long firstStep = run.Step;
+            var clock = Stopwatch.StartNew();
+            using var batches = new BatchPrefetcher(dataset, plan, run.Step * accumulation, run.TotalSteps * accumulation, Options.PrefetchBatches);
+            while (run.Step < run.TotalSteps)
+            {
+                if (cancellationToken.IsCancellationRequested)
                 {
-                    cancellationToken.ThrowIfCancellationRequested();
-                    double loss = TrainStep(network, scheduler, optimizer, generator, assembler, order.AsSpan(b * batchSize, batchSize), flip, device);
-                    step++;
-                    if (!double.IsFinite(loss))
-                    {
-                        throw new InvalidOperationException(
-                            $"The training loss became {loss} at step {step} (epoch {epoch}). Lower the learning rate (now {Options.LearningRate}) or check the data for NaN or infinite values.");
-                    }
+                    string? saved = store?.Save(run.Step, run.WriteCheckpoint);
+                    _logger.LogWarning("Training cancelled at step {Step}", run.Step);
+                    throw new TrainingCanceledException(run.Step, saved, cancellationToken);
+                }
 
-                    smoothed = (SmoothingWeight * smoothed) + ((1 - SmoothingWeight) * loss);
-                    double smoothedCorrected = smoothed / (1 - Math.Pow(SmoothingWeight, step));
-                    TimeSpan elapsed = clock.Elapsed;
-                    var report = new TrainingProgress(
-                        step, totalSteps, epoch, loss, smoothedCorrected, Options.LearningRate,
-                        step * batchSize / Math.Max(elapsed.TotalSeconds, 1e-9), elapsed,
-                        TimeSpan.FromTicks((long)(elapsed.Ticks / (double)step * (totalSteps - step))));
-                    progress?.Report(report);
-                    if (step % Options.LogInterval == 0 || step == totalSteps)
-                    {
-                        _logger.LogInformation(
-                            "Step {Step}/{Total} (epoch {Epoch}): loss {Loss:F4}, smoothed {Smoothed:F4}, {Throughput:F1} images/s, ETA {Eta:hh\\:mm\\:ss}",
-                            step, totalSteps, epoch, loss, smoothedCorrected, report.ImagesPerSecond, report.EstimatedRemaining);
-                    }
+                (double loss, double learningRate) = run.TrainStep(batches, lastCheckpoint);
+                TimeSpan elapsed = clock.Elapsed;
+                long done = run.Step - firstStep;
+                var report = new TrainingProgress(
+                    run.Step, run.TotalSteps, run.Epoch, loss, run.SmoothedLoss, learningRate,
+                    done * Options.BatchSize * accumulation / Math.Max(elapsed.TotalSeconds, 1e-9), elapsed,
+                    TimeSpan.FromTicks((long)(elapsed.Ticks / (double)done * (run.TotalSteps - run.Step))));
+                progress?.Report(report);
+                tensorBoard?.add_scalar("train/loss", (float)loss, (int)run.Step);
+                tensorBoard?.add_scalar("train/loss_smoothed", (float)report.SmoothedLoss, (int)run.Step);
+                tensorBoard?.add_scalar("train/learning_rate", (float)learningRate, (int)run.Step);
+                if (run.Step % Options.LogInterval == 0 || run.Step == run.TotalSteps)
+                {
+                    _logger.LogInformation(
+                        "Step {Step}/{Total} (epoch {Epoch}): loss {Loss:F4}, smoothed {Smoothed:F4}, lr {Lr:G3}, {Throughput:F1} images/s, ETA {Eta:hh\\:mm\\:ss}",
+                        run.Step, run.TotalSteps, run.Epoch, loss, report.SmoothedLoss, learningRate, report.ImagesPerSecond, report.EstimatedRemaining);
+                }
+
+                if (store is not null && (run.Step % Options.CheckpointInterval == 0 || run.Step == run.TotalSteps))
+                {
+                    lastCheckpoint = store.Save(run.Step, run.WriteCheckpoint);
+                }
+
+                if (Options.SampleInterval is int interval && (run.Step % interval == 0 || run.Step == run.TotalSteps))
+                {
+                    WritePreview(run, sampleDirectory, tensorBoard);
                 }
             }
-        }
-        catch
-        {
-            scheduler.Dispose();
-            throw;
-        }
 
-        network.eval();
-        _logger.LogInformation("Training finished: {Steps} steps in {Elapsed}", step, clock.Elapsed);
-        return new DdpmModel(network, scheduler, dataset.Shape, configuration, step);
+            _logger.LogInformation("Training finished: {Steps} steps in {Elapsed}", run.Step - firstStep, clock.Elapsed);
+            return run.Release();
+        }
     }
 
-    /// <summary>One step of Algorithm 1 inside its own dispose scope; returns the loss.</summary>
-    private double TrainStep(
-        nn.Module<Tensor, Tensor, Tensor> network,
-        NoiseScheduler scheduler,
-        Adam optimizer,
-        Generator generator,
-        BatchAssembler assembler,
-        ReadOnlySpan<int> indices,
-        Func<int, bool> flip,
-        Device device)
+    private void WritePreview(TrainingRun run, string? directory, TorchSharp.Modules.SummaryWriter? tensorBoard)
     {
-        using var scope = NewDisposeScope();
-        Tensor x0 = assembler.Assemble(indices, flip, device);
-        Tensor t = randint(0, scheduler.Timesteps, new long[] { indices.Length }, dtype: ScalarType.Int64, device: device, generator: generator);
-        Tensor noise = randn(x0.shape, dtype: x0.dtype, device: device, generator: generator);
-        Tensor xt = scheduler.AddNoiseCore(x0, noise, t);
-        Tensor predicted = network.call(xt, t);
-        Tensor loss = Options.Loss switch
-        {
-            LossType.L1 => nn.functional.l1_loss(predicted, noise),
-            LossType.L2 => nn.functional.mse_loss(predicted, noise),
-            _ => nn.functional.huber_loss(predicted, noise, delta: Options.HuberDelta),
-        };
-
-        optimizer.zero_grad();
-        loss.backward();
-        optimizer.step();
-        return loss.item<float>();
+        var sampler = new DdpmSampler(Options.PreviewSampling);
+        using Tensor images = sampler.Sample(run.Model, Options.SampleCount);
+        string path = Path.Combine(directory ?? Options.TensorBoardDirectory!, $"samples-step{run.Step.ToString("D8", CultureInfo.InvariantCulture)}.png");
+        ImageGrid.SavePng(images, path);
+        tensorBoard?.add_img("samples", path, (int)run.Step);
+        _logger.LogInformation("Wrote sample grid {Path}", path);
     }
+
+    private void FineTune(TrainingRun run, string source)
+    {
+        using CheckpointReader reader = CheckpointReader.Open(source);
+        string section = reader.Has(CheckpointSections.Ema) ? CheckpointSections.Ema : CheckpointSections.Network;
+        ModelCheckpoint.LoadInto(reader, run.Model.Network, section);
+        if (run.Model.EmaNetwork is not null)
+        {
+            ModelCheckpoint.LoadInto(reader, run.Model.EmaNetwork, section);
+        }
+
+        _logger.LogInformation("Fine-tuning from the {Section} weights of {Path}", section, source);
+    }
+
+    /// <summary>Checks that a checkpoint belongs to a run these options can continue, and returns its training section.</summary>
+    private TrainingSection CheckResumable(CheckpointReader reader, ImageShape shape)
+    {
+        if (!reader.Has(CheckpointSections.Training))
+        {
+            throw new CheckpointFormatException(reader.Path, "it holds a saved model, not a training run, so there is nothing to resume; use DdpmTrainerOptions.FineTuneFrom to start a new run from its weights.");
+        }
+
+        TrainingSection training = reader.ReadJson<TrainingSection>(CheckpointSections.Training);
+        ModelSection model = reader.ReadJson<ModelSection>(CheckpointSections.Model);
+        INetworkConfiguration? stored = NetworkConfigurations.FromJson(model.Architecture, model.Configuration, reader.Path);
+        if (model.Architecture != Options.Network.Architecture || (stored is not null && !NetworkConfigurations.Same(stored, Options.Network)))
+        {
+            throw new CheckpointFormatException(
+                reader.Path,
+                $"it was trained with {stored?.ToString() ?? model.Architecture}, but the options describe {Options.Network}; resume with the same network, or start a new run with FineTuneFrom.");
+        }
+
+        if (model.Channels != shape.Channels || model.Height != shape.Height || model.Width != shape.Width)
+        {
+            throw new CheckpointFormatException(reader.Path, $"it was trained on {model.Channels}x{model.Height}x{model.Width} images but the dataset has {shape}.");
+        }
+
+        SchedulerSection scheduler = ModelCheckpoint.ReadScheduler(reader);
+        double[] betas = Options.Schedule.GetBetas(Options.Timesteps);
+        if (scheduler.Timesteps != Options.Timesteps || !scheduler.Betas.SequenceEqual(betas))
+        {
+            throw new CheckpointFormatException(
+                reader.Path,
+                $"it was trained with T = {scheduler.Timesteps} ({scheduler.Description}) but the options say T = {Options.Timesteps} ({Options.Schedule}); resume with the same schedule, or fine-tune with FineTuneFrom.");
+        }
+
+        if (Options.Seed is int seed && seed != training.Seed)
+        {
+            _logger.LogWarning("Resuming with the checkpoint's seed {Stored}, not the options' {Seed}", training.Seed, seed);
+        }
+
+        return training;
+    }
+
+    private BatchPlan CreatePlan(IImageDataset dataset, int seed) =>
+        new(dataset.Count, Options.BatchSize, seed, Options.Shuffle, Options.RandomHorizontalFlip);
 
     private void CheckDataset(IImageDataset dataset)
     {
@@ -217,13 +292,8 @@ public sealed class DdpmTrainer
         }
     }
 
-    private int ResolveSeed()
+    private int DrawSeed()
     {
-        if (Options.Seed is int seed)
-        {
-            return seed;
-        }
-
         int drawn = Random.Shared.Next();
         _logger.LogInformation("No seed given; using seed {Seed}", drawn);
         return drawn;

@@ -1,4 +1,5 @@
 using Ddpm.Core.Models;
+using Ddpm.Core.Sampling;
 using Ddpm.Core.Schedules;
 
 namespace Ddpm.Core.Training;
@@ -22,9 +23,57 @@ public sealed class DdpmTrainerOptions
     /// <value>The default value is 128 (the notebook). Valid values: 1 to 65,536, and at most the dataset's size.</value>
     public int BatchSize { get; set; } = 128;
 
-    /// <summary>Gets or sets Adam's learning rate.</summary>
+    /// <summary>Gets or sets the peak learning rate (reached after <see cref="WarmupSteps"/>).</summary>
     /// <value>The default value is 1e-3 (the notebook). Valid values: greater than 0 and at most 10.</value>
     public double LearningRate { get; set; } = 1e-3;
+
+    /// <summary>Gets or sets the optimiser.</summary>
+    /// <value>The default value is <see cref="OptimizerType.Adam"/> (the notebook).</value>
+    public OptimizerType Optimizer { get; set; } = OptimizerType.Adam;
+
+    /// <summary>Gets or sets the weight decay: an L2 penalty for Adam, decoupled decay for AdamW.</summary>
+    /// <value>The default value is 0. Valid values: 0 to 1. AdamW is usually run with 0.01.</value>
+    public double WeightDecay { get; set; }
+
+    /// <summary>Gets or sets Adam's β₁ (momentum of the gradient average).</summary>
+    /// <value>The default value is 0.9. Valid values: [0, 1).</value>
+    public double AdamBeta1 { get; set; } = 0.9;
+
+    /// <summary>Gets or sets Adam's β₂ (momentum of the squared-gradient average).</summary>
+    /// <value>The default value is 0.999. Valid values: [0, 1).</value>
+    public double AdamBeta2 { get; set; } = 0.999;
+
+    /// <summary>Gets or sets Adam's ε, added to the denominator for stability.</summary>
+    /// <value>The default value is 1e-8. Valid values: greater than 0 and at most 1.</value>
+    public double AdamEpsilon { get; set; } = 1e-8;
+
+    /// <summary>Gets or sets the number of steps over which the learning rate rises linearly from 0 to <see cref="LearningRate"/>.</summary>
+    /// <value>The default value is 0 (no warm-up). Valid values: 0 or more, and fewer than the run's steps.</value>
+    public long WarmupSteps { get; set; }
+
+    /// <summary>Gets or sets how the learning rate changes after the warm-up.</summary>
+    /// <value>The default value is <see cref="Training.LearningRateSchedule.Constant"/>.</value>
+    public LearningRateSchedule LearningRateSchedule { get; set; } = LearningRateSchedule.Constant;
+
+    /// <summary>Gets or sets the learning rate that cosine decay ends at.</summary>
+    /// <value>The default value is 0. Valid values: 0 to <see cref="LearningRate"/>.</value>
+    public double MinLearningRate { get; set; }
+
+    /// <summary>Gets or sets the largest gradient norm (over all parameters) before the gradients are scaled down; null does not clip.</summary>
+    /// <value>The default value is null. Valid values: null or greater than 0.</value>
+    public double? MaxGradNorm { get; set; }
+
+    /// <summary>Gets or sets the number of batches whose gradients are added up before one optimiser step, for an effective batch of BatchSize · GradientAccumulationSteps.</summary>
+    /// <value>The default value is 1. Valid values: 1 to 4096.</value>
+    public int GradientAccumulationSteps { get; set; } = 1;
+
+    /// <summary>Gets or sets the exponential moving average of the weights.</summary>
+    /// <value>The default value is enabled, decay warming up to 0.9999 with power 3/4.</value>
+    public EmaOptions Ema { get; set; } = new();
+
+    /// <summary>Gets or sets the γ of min-SNR-γ loss weighting (Hang et al. 2023): each sample's loss is weighted by min(SNR(t), γ) / SNR(t); null weights all timesteps equally.</summary>
+    /// <value>The default value is null. Valid values: null or greater than 0 (5 is typical).</value>
+    public double? MinSnrGamma { get; set; }
 
     /// <summary>Gets or sets the loss between predicted and true noise.</summary>
     /// <value>The default value is <see cref="LossType.L1"/> (the notebook).</value>
@@ -61,6 +110,46 @@ public sealed class DdpmTrainerOptions
     /// <summary>Gets or sets whether the dataset order is shuffled every epoch.</summary>
     /// <value>The default value is true (the notebook).</value>
     public bool Shuffle { get; set; } = true;
+
+    /// <summary>Gets or sets how many batches are prepared ahead of the training step on a background thread; 0 prepares them on the training thread.</summary>
+    /// <value>The default value is 2. Valid values: 0 to 64.</value>
+    public int PrefetchBatches { get; set; } = 2;
+
+    /// <summary>Gets or sets the folder for checkpoints (network, EMA, optimiser, RNG, step, history); null writes none.</summary>
+    /// <value>The default value is null.</value>
+    public string? CheckpointDirectory { get; set; }
+
+    /// <summary>Gets or sets how often, in optimiser steps, a checkpoint is written; one is always written at the end and on cancellation.</summary>
+    /// <value>The default value is 1000. Valid values: 1 to 10^9.</value>
+    public int CheckpointInterval { get; set; } = 1000;
+
+    /// <summary>Gets or sets how many of the newest checkpoints are kept; older ones are deleted.</summary>
+    /// <value>The default value is 3. Valid values: 1 to 1000.</value>
+    public int CheckpointsToKeep { get; set; } = 3;
+
+    /// <summary>Gets or sets a checkpoint whose network (and EMA) weights start the run: fine-tuning with these options, from step 0 with a fresh optimiser. Resuming a run is <c>Fit(dataset, resumeFrom)</c> instead.</summary>
+    /// <value>The default value is null.</value>
+    public string? FineTuneFrom { get; set; }
+
+    /// <summary>Gets or sets how often, in optimiser steps, a grid of samples is drawn and written to <see cref="SampleDirectory"/> (and TensorBoard); null draws none.</summary>
+    /// <value>The default value is null. Valid values: null or 1 to 10^9.</value>
+    public int? SampleInterval { get; set; }
+
+    /// <summary>Gets or sets the number of images in each sample grid.</summary>
+    /// <value>The default value is 16. Valid values: 1 to 1024.</value>
+    public int SampleCount { get; set; } = 16;
+
+    /// <summary>Gets or sets the folder that sample grids (<c>samples-step00001000.png</c>) are written to; null uses <see cref="CheckpointDirectory"/>.</summary>
+    /// <value>The default value is null.</value>
+    public string? SampleDirectory { get; set; }
+
+    /// <summary>Gets or sets how preview samples are drawn (seed, BatchNorm mode, weights).</summary>
+    /// <value>The default value is a fixed seed of 0 with the sampler's other defaults, so grids are comparable across steps.</value>
+    public DdpmSamplerOptions PreviewSampling { get; set; } = new() { Seed = 0 };
+
+    /// <summary>Gets or sets a folder for TensorBoard event files (loss, learning rate, sample grids); null writes none.</summary>
+    /// <value>The default value is null.</value>
+    public string? TensorBoardDirectory { get; set; }
 
     /// <summary>Gets or sets how often, in steps, the loss is written to the logger.</summary>
     /// <value>The default value is 50. Valid values: 1 to 1,000,000. Progress reports go to the <see cref="IProgress{T}"/> every step.</value>

@@ -1,3 +1,4 @@
+using Ddpm.Core.Sampling;
 using Microsoft.Extensions.Options;
 
 namespace Ddpm.Core.Training;
@@ -63,6 +64,150 @@ public sealed class DdpmTrainerOptionsValidator : IValidateOptions<DdpmTrainerOp
         if (options.Network is null)
         {
             failures.Add("Network is null; use a network configuration such as new SimpleUNetConfiguration().");
+        }
+
+        if (!Enum.IsDefined(options.Optimizer))
+        {
+            failures.Add($"Optimizer is {(int)options.Optimizer}, which is not an OptimizerType; use Adam or AdamW.");
+        }
+
+        if (!(options.WeightDecay >= 0 && options.WeightDecay <= 1))
+        {
+            failures.Add($"WeightDecay is {options.WeightDecay}; it must lie in [0, 1] (AdamW commonly uses 0.01).");
+        }
+
+        if (!(options.AdamBeta1 >= 0 && options.AdamBeta1 < 1))
+        {
+            failures.Add($"AdamBeta1 is {options.AdamBeta1}; it must lie in [0, 1).");
+        }
+
+        if (!(options.AdamBeta2 >= 0 && options.AdamBeta2 < 1))
+        {
+            failures.Add($"AdamBeta2 is {options.AdamBeta2}; it must lie in [0, 1).");
+        }
+
+        if (!(options.AdamEpsilon > 0 && options.AdamEpsilon <= 1))
+        {
+            failures.Add($"AdamEpsilon is {options.AdamEpsilon}; it must be greater than 0 and at most 1.");
+        }
+
+        if (options.WarmupSteps < 0)
+        {
+            failures.Add($"WarmupSteps is {options.WarmupSteps}; it must be 0 or more.");
+        }
+        else if (options.WarmupSteps > 0 && options.MaxSteps is long maxSteps and >= 1 && options.WarmupSteps >= maxSteps)
+        {
+            failures.Add($"WarmupSteps is {options.WarmupSteps} but the run has only MaxSteps = {maxSteps} steps; the warm-up must be shorter than the run.");
+        }
+
+        if (!Enum.IsDefined(options.LearningRateSchedule))
+        {
+            failures.Add($"LearningRateSchedule is {(int)options.LearningRateSchedule}, which is not a LearningRateSchedule; use Constant or Cosine.");
+        }
+
+        if (!(options.MinLearningRate >= 0 && (options.MinLearningRate <= options.LearningRate || !(options.LearningRate > 0))))
+        {
+            failures.Add($"MinLearningRate is {options.MinLearningRate}; it must lie in [0, LearningRate = {options.LearningRate}].");
+        }
+
+        if (options.MaxGradNorm is double norm && !(norm > 0 && double.IsFinite(norm)))
+        {
+            failures.Add($"MaxGradNorm is {norm}; it must be null (no clipping) or a finite number greater than 0, for example 1.0.");
+        }
+
+        if (options.GradientAccumulationSteps is < 1 or > 4096)
+        {
+            failures.Add($"GradientAccumulationSteps is {options.GradientAccumulationSteps}; it must lie in [1, 4096].");
+        }
+
+        if (options.Ema is null)
+        {
+            failures.Add("Ema is null; use new EmaOptions { Enabled = false } to switch the average off.");
+        }
+        else
+        {
+            if (!(options.Ema.MaxDecay >= 0 && options.Ema.MaxDecay < 1))
+            {
+                failures.Add($"Ema.MaxDecay is {options.Ema.MaxDecay}; it must lie in [0, 1), for example 0.9999.");
+            }
+
+            if (!(options.Ema.Power > 0 && options.Ema.Power <= 10))
+            {
+                failures.Add($"Ema.Power is {options.Ema.Power}; it must lie in (0, 10], for example 0.75.");
+            }
+
+            if (!(options.Ema.InverseGamma > 0 && options.Ema.InverseGamma <= 1e9))
+            {
+                failures.Add($"Ema.InverseGamma is {options.Ema.InverseGamma}; it must lie in (0, 10^9], for example 1.");
+            }
+
+            if (options.Ema.StartStep < 0)
+            {
+                failures.Add($"Ema.StartStep is {options.Ema.StartStep}; it must be 0 or more.");
+            }
+
+            if (options.Ema.UpdateInterval is < 1 or > 10_000)
+            {
+                failures.Add($"Ema.UpdateInterval is {options.Ema.UpdateInterval}; it must lie in [1, 10000].");
+            }
+        }
+
+        if (options.MinSnrGamma is double gamma && !(gamma > 0 && double.IsFinite(gamma)))
+        {
+            failures.Add($"MinSnrGamma is {gamma}; it must be null (no weighting) or a finite number greater than 0, for example 5.");
+        }
+
+        if (options.PrefetchBatches is < 0 or > 64)
+        {
+            failures.Add($"PrefetchBatches is {options.PrefetchBatches}; it must lie in [0, 64].");
+        }
+
+        if (options.CheckpointDirectory is not null && string.IsNullOrWhiteSpace(options.CheckpointDirectory))
+        {
+            failures.Add("CheckpointDirectory is blank; give a folder, or null for no checkpoints.");
+        }
+
+        if (options.CheckpointInterval is < 1 or > 1_000_000_000)
+        {
+            failures.Add($"CheckpointInterval is {options.CheckpointInterval}; it must lie in [1, 10^9].");
+        }
+
+        if (options.CheckpointsToKeep is < 1 or > 1000)
+        {
+            failures.Add($"CheckpointsToKeep is {options.CheckpointsToKeep}; it must lie in [1, 1000].");
+        }
+
+        if (options.FineTuneFrom is not null && !File.Exists(options.FineTuneFrom))
+        {
+            failures.Add($"FineTuneFrom is '{options.FineTuneFrom}', which is not a file; give a checkpoint written by Ddpm.Core.");
+        }
+
+        if (options.SampleInterval is < 1 or > 1_000_000_000)
+        {
+            failures.Add($"SampleInterval is {options.SampleInterval}; it must be null (no previews) or lie in [1, 10^9].");
+        }
+
+        if (options.SampleCount is < 1 or > 1024)
+        {
+            failures.Add($"SampleCount is {options.SampleCount}; it must lie in [1, 1024].");
+        }
+
+        if (options.SampleInterval is not null && options.SampleDirectory is null && options.CheckpointDirectory is null && options.TensorBoardDirectory is null)
+        {
+            failures.Add("SampleInterval is set but SampleDirectory, CheckpointDirectory and TensorBoardDirectory are all null; set one so the grids have somewhere to go.");
+        }
+
+        if (options.PreviewSampling is null)
+        {
+            failures.Add("PreviewSampling is null; use new DdpmSamplerOptions().");
+        }
+        else
+        {
+            ValidateOptionsResult sampling = new DdpmSamplerOptionsValidator().Validate(name, options.PreviewSampling);
+            if (sampling.Failed)
+            {
+                failures.AddRange(sampling.Failures.Select(f => $"PreviewSampling.{f}"));
+            }
         }
 
         if (options.LogInterval is < 1 or > 1_000_000)

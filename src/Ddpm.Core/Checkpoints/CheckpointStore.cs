@@ -1,0 +1,94 @@
+using System.Globalization;
+using System.Text.RegularExpressions;
+using Microsoft.Extensions.Logging;
+
+namespace Ddpm.Core.Checkpoints;
+
+/// <summary>A folder of numbered checkpoints (<c>checkpoint-00001000.ddpm</c>): writes, rotation and finding the newest good one.</summary>
+internal sealed partial class CheckpointStore
+{
+    private readonly int _keep;
+    private readonly ILogger _logger;
+
+    public CheckpointStore(string directory, int keep, ILogger logger)
+    {
+        Directory = Path.GetFullPath(directory);
+        _keep = keep;
+        _logger = logger;
+    }
+
+    public string Directory { get; }
+
+    public static string FileName(long step) => $"checkpoint-{step.ToString("D8", CultureInfo.InvariantCulture)}.ddpm";
+
+    /// <summary>The checkpoints in a folder, newest step first.</summary>
+    public static IEnumerable<(long Step, string Path)> List(string directory) =>
+        System.IO.Directory.Exists(directory)
+            ? System.IO.Directory.EnumerateFiles(directory, "checkpoint-*.ddpm")
+                .Select(p => (Match: Numbered().Match(Path.GetFileName(p)), Path: p))
+                .Where(m => m.Match.Success)
+                .Select(m => (long.Parse(m.Match.Groups[1].Value, CultureInfo.InvariantCulture), m.Path))
+                .OrderByDescending(c => c.Item1)
+            : [];
+
+    /// <summary>
+    /// Resolves a resume source: a checkpoint file as given, or, for a folder, its newest checkpoint
+    /// that opens cleanly (an older one if the newest is damaged).
+    /// </summary>
+    public static string Resolve(string source, ILogger logger)
+    {
+        if (File.Exists(source))
+        {
+            return source;
+        }
+
+        if (!System.IO.Directory.Exists(source))
+        {
+            throw new FileNotFoundException($"The checkpoint to resume from, '{source}', is neither a file nor a folder.", source);
+        }
+
+        foreach ((_, string path) in List(source))
+        {
+            try
+            {
+                using CheckpointReader reader = CheckpointReader.Open(path);
+                return path;
+            }
+            catch (CheckpointFormatException e)
+            {
+                logger.LogWarning("Skipping damaged checkpoint {Path}: {Reason}", path, e.Message);
+            }
+        }
+
+        throw new FileNotFoundException($"The folder '{source}' holds no readable checkpoint (checkpoint-NNNNNNNN.ddpm).", source);
+    }
+
+    /// <summary>Writes the checkpoint for <paramref name="step"/> atomically, then deletes all but the newest ones.</summary>
+    public string Save(long step, Action<CheckpointWriter> write)
+    {
+        string path = Path.Combine(Directory, FileName(step));
+        using (var writer = new CheckpointWriter(path))
+        {
+            write(writer);
+            writer.Commit();
+        }
+
+        foreach ((_, string old) in List(Directory).Skip(_keep))
+        {
+            try
+            {
+                File.Delete(old);
+            }
+            catch (IOException e)
+            {
+                _logger.LogWarning("Could not delete old checkpoint {Path}: {Reason}", old, e.Message);
+            }
+        }
+
+        _logger.LogInformation("Saved checkpoint {Path}", path);
+        return path;
+    }
+
+    [GeneratedRegex(@"^checkpoint-(\d{1,18})\.ddpm$")]
+    private static partial Regex Numbered();
+}

@@ -1,0 +1,31 @@
+using Ddpm.Core.Diffusion;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Ddpm.Core.Training;
+
+/// <summary>The training objective: a distance between predicted and true noise, optionally min-SNR-γ weighted.</summary>
+internal static class TrainingLoss
+{
+    public static Tensor Compute(DdpmTrainerOptions options, Tensor predicted, Tensor target, Tensor t, NoiseScheduler scheduler)
+    {
+        if (options.MinSnrGamma is not double gamma)
+        {
+            return Distance(options, predicted, target, nn.Reduction.Mean);
+        }
+
+        // Per-sample loss weighted by min(SNR(t), γ) / SNR(t), SNR(t) = ᾱ_t / (1 - ᾱ_t) (Hang et al. 2023, eq. 12 for ε-prediction).
+        Tensor perSample = Distance(options, predicted, target, nn.Reduction.None).flatten(1).mean([1]);
+        Tensor alphaBar = scheduler.AlphasCumprod.index_select(0, t);
+        Tensor snr = alphaBar / (1 - alphaBar);
+        Tensor weight = snr.clamp_max(gamma) / snr;
+        return (perSample * weight).mean();
+    }
+
+    private static Tensor Distance(DdpmTrainerOptions options, Tensor predicted, Tensor target, nn.Reduction reduction) => options.Loss switch
+    {
+        LossType.L1 => nn.functional.l1_loss(predicted, target, reduction),
+        LossType.L2 => nn.functional.mse_loss(predicted, target, reduction),
+        _ => nn.functional.huber_loss(predicted, target, options.HuberDelta, reduction),
+    };
+}

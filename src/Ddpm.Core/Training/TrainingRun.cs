@@ -1,0 +1,251 @@
+using System.Text.Json;
+using Ddpm.Core.Checkpoints;
+using Ddpm.Core.Data;
+using Ddpm.Core.Diffusion;
+using Ddpm.Core.Models;
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace Ddpm.Core.Training;
+
+/// <summary>
+/// The mutable state of one training run: the model being trained (networks and scheduler), the EMA,
+/// the optimiser, the random generator, the step count and the loss history — everything a
+/// checkpoint must hold for the run to continue exactly where it stopped.
+/// </summary>
+internal sealed class TrainingRun : IDisposable
+{
+    private const double SmoothingWeight = 0.98;
+    private readonly DdpmTrainerOptions _options;
+    private readonly BatchPlan _plan;
+    private readonly List<Parameter> _parameters;
+    private readonly List<string> _parameterNames;
+    private bool _handedOver;
+
+    public TrainingRun(
+        DdpmTrainerOptions options,
+        ImageShape shape,
+        nn.Module<Tensor, Tensor, Tensor> network,
+        nn.Module<Tensor, Tensor, Tensor>? emaNetwork,
+        INetworkConfiguration? configuration,
+        BatchPlan plan,
+        int seed,
+        Device device)
+    {
+        _options = options;
+        _plan = plan;
+        Seed = seed;
+        Device = device;
+        var scheduler = new NoiseScheduler(options.Schedule, options.Timesteps, device);
+        network.to(device);
+        emaNetwork?.to(device);
+        Model = new DdpmModel(network, scheduler, shape, configuration, 0, emaNetwork);
+        network.train();
+        Ema = emaNetwork is null ? null : new ExponentialMovingAverage(network, emaNetwork, options.Ema);
+        _parameterNames = network.named_parameters().Select(p => p.name).ToList();
+        _parameters = network.parameters().ToList();
+        Optimizer = options.Optimizer == OptimizerType.AdamW
+            ? optim.AdamW(_parameters, options.LearningRate, options.AdamBeta1, options.AdamBeta2, options.AdamEpsilon, options.WeightDecay)
+            : optim.Adam(_parameters, options.LearningRate, options.AdamBeta1, options.AdamBeta2, options.AdamEpsilon, options.WeightDecay);
+        Generator = new Generator((ulong)seed, device);
+    }
+
+    public DdpmModel Model { get; }
+
+    public ExponentialMovingAverage? Ema { get; }
+
+    public OptimizerHelper Optimizer { get; }
+
+    public Generator Generator { get; }
+
+    public Device Device { get; }
+
+    public int Seed { get; }
+
+    public long Step { get; private set; }
+
+    public int Epoch { get; set; }
+
+    public long ParameterCount => _parameters.Sum(p => p.numel());
+
+    /// <summary>The bias-corrected exponential average of the loss.</summary>
+    public double SmoothedLoss => Step == 0 ? double.NaN : _smoothed / (1 - Math.Pow(SmoothingWeight, Step));
+
+    private double _smoothed;
+
+    /// <summary>
+    /// One optimiser step of Algorithm 1 over <see cref="DdpmTrainerOptions.GradientAccumulationSteps"/>
+    /// micro-batches, each in its own dispose scope. The loss is checked before its gradients are used.
+    /// </summary>
+    public (double Loss, double LearningRate) TrainStep(BatchPrefetcher batches, string? lastCheckpoint)
+    {
+        double learningRate = LearningRates.At(_options, Step + 1, TotalSteps);
+        foreach (var group in Optimizer.ParamGroups)
+        {
+            group.LearningRate = learningRate;
+        }
+
+        int accumulation = _options.GradientAccumulationSteps;
+        ImageShape shape = Model.ImageShape;
+        using (NewDisposeScope())
+        {
+            // zero_grad reads each parameter's gradient through a new wrapper: scope them.
+            Optimizer.zero_grad();
+        }
+
+        double total = 0;
+        for (int micro = 0; micro < accumulation; micro++)
+        {
+            using var scope = NewDisposeScope();
+            (long microBatch, float[] buffer) = batches.Next();
+            Epoch = _plan.EpochOf(microBatch);
+            Tensor x0 = tensor(buffer, [_options.BatchSize, shape.Channels, shape.Height, shape.Width]);
+            batches.Return(buffer);
+            if (Device.type != DeviceType.CPU)
+            {
+                x0 = x0.to(Device);
+            }
+
+            Tensor t = randint(0, Model.Scheduler.Timesteps, new long[] { _options.BatchSize }, dtype: ScalarType.Int64, device: Device, generator: Generator);
+            Tensor noise = randn(x0.shape, dtype: x0.dtype, device: Device, generator: Generator);
+            Tensor xt = Model.Scheduler.AddNoiseCore(x0, noise, t);
+            Tensor loss = TrainingLoss.Compute(_options, Model.Network.call(xt, t), noise, t, Model.Scheduler);
+            double value = loss.item<float>();
+            if (!double.IsFinite(value))
+            {
+                throw new TrainingDivergedException(Step + 1, value, learningRate, lastCheckpoint);
+            }
+
+            (accumulation == 1 ? loss : loss / accumulation).backward();
+            total += value;
+        }
+
+        using (NewDisposeScope())
+        {
+            if (_options.MaxGradNorm is double maxNorm)
+            {
+                nn.utils.clip_grad_norm_(_parameters, maxNorm);
+            }
+
+            Optimizer.step();
+        }
+
+        Step++;
+        Ema?.Update(Step);
+        double mean = total / accumulation;
+        _smoothed = (SmoothingWeight * _smoothed) + ((1 - SmoothingWeight) * mean);
+        Model.Losses.Add((float)mean);
+        Model.TrainedSteps = Step;
+        return (mean, learningRate);
+    }
+
+    public long TotalSteps { get; set; }
+
+    /// <summary>Writes everything needed to continue the run.</summary>
+    public void WriteCheckpoint(CheckpointWriter writer)
+    {
+        ModelCheckpoint.Write(writer, Model, "training");
+        writer.AddJson(CheckpointSections.Training, JsonSerializer.SerializeToNode(
+            new TrainingSection(Step, Epoch, Seed, TotalSteps, _smoothed, _options.Optimizer.ToString(),
+                JsonSerializer.SerializeToNode(_options, CheckpointJson.Options)!),
+            CheckpointJson.Options)!);
+
+        using var scope = NewDisposeScope();
+        var moments = new List<KeyValuePair<string, Tensor>>();
+        var states = Optimizer.state_dict().State;
+        for (int i = 0; i < _parameters.Count; i++)
+        {
+            var (expAvg, expAvgSq, getStep, _) = Moments(states[i]);
+            moments.Add(new($"{_parameterNames[i]}.exp_avg", expAvg));
+            moments.Add(new($"{_parameterNames[i]}.exp_avg_sq", expAvgSq));
+            moments.Add(new($"{_parameterNames[i]}.step", tensor(getStep())));
+        }
+
+        writer.AddTensors(CheckpointSections.Optimizer, moments);
+        writer.AddTensors(CheckpointSections.Random, [new("generator", Generator.get_state()), new("torch.cpu", get_rng_state())]);
+    }
+
+    /// <summary>Restores a run written by <see cref="WriteCheckpoint"/> (the networks must already match the checkpoint's configuration).</summary>
+    public void Restore(CheckpointReader reader)
+    {
+        TrainingSection training = reader.ReadJson<TrainingSection>(CheckpointSections.Training);
+        ModelCheckpoint.LoadInto(reader, Model.Network, CheckpointSections.Network);
+        if (Model.EmaNetwork is not null)
+        {
+            ModelCheckpoint.LoadInto(reader, Model.EmaNetwork, reader.Has(CheckpointSections.Ema) ? CheckpointSections.Ema : CheckpointSections.Network);
+        }
+
+        Dictionary<string, Tensor> moments = reader.ReadTensors(CheckpointSections.Optimizer);
+        Dictionary<string, Tensor> random = reader.ReadTensors(CheckpointSections.Random);
+        try
+        {
+            var states = Optimizer.state_dict().State;
+            using var noGrad = no_grad();
+            for (int i = 0; i < _parameters.Count; i++)
+            {
+                var (expAvg, expAvgSq, _, setStep) = Moments(states[i]);
+                string name = _parameterNames[i];
+                expAvg.copy_(Required(moments, $"{name}.exp_avg", expAvg, reader.Path));
+                expAvgSq.copy_(Required(moments, $"{name}.exp_avg_sq", expAvgSq, reader.Path));
+                setStep(Required(moments, $"{name}.step", null, reader.Path).item<long>());
+            }
+
+            Generator.set_state(Required(random, "generator", null, reader.Path));
+            if (random.TryGetValue("torch.cpu", out Tensor? cpuState))
+            {
+                set_rng_state(cpuState);
+            }
+        }
+        finally
+        {
+            foreach (Tensor t in moments.Values.Concat(random.Values))
+            {
+                t.Dispose();
+            }
+        }
+
+        Step = training.Step;
+        Epoch = training.Epoch;
+        _smoothed = training.SmoothedLoss;
+        Model.Losses.Clear();
+        Model.Losses.AddRange(ModelCheckpoint.ReadLosses(reader));
+        Model.TrainedSteps = Step;
+    }
+
+    /// <summary>Hands the model to the caller: it is no longer disposed with the run.</summary>
+    public DdpmModel Release()
+    {
+        _handedOver = true;
+        Model.Network.eval();
+        Model.EmaNetwork?.eval();
+        return Model;
+    }
+
+    public void Dispose()
+    {
+        Optimizer.Dispose();
+        Generator.Dispose();
+        if (!_handedOver)
+        {
+            Model.Dispose();
+        }
+    }
+
+    private static Tensor Required(Dictionary<string, Tensor> tensors, string name, Tensor? like, string path)
+    {
+        if (!tensors.TryGetValue(name, out Tensor? value) || (like is not null && !value.shape.SequenceEqual(like.shape)))
+        {
+            throw new CheckpointFormatException(path, $"the optimiser or RNG state lacks a fitting '{name}'; it was made by a different network or version.");
+        }
+
+        return value;
+    }
+
+    private static (Tensor ExpAvg, Tensor ExpAvgSq, Func<long> GetStep, Action<long> SetStep) Moments(OptimizerState state) => state switch
+    {
+        Adam.State adam => (adam.exp_avg, adam.exp_avg_sq, () => adam.step, s => adam.step = s),
+        AdamW.State adamW => (adamW.exp_avg, adamW.exp_avg_sq, () => adamW.step, s => adamW.step = s),
+        _ => throw new NotSupportedException($"Optimizer state {state.GetType().Name} cannot be checkpointed."),
+    };
+}
