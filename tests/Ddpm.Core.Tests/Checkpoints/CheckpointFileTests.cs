@@ -1,0 +1,186 @@
+using System.Buffers.Binary;
+using System.Text;
+using System.Text.Json.Nodes;
+using Ddpm.Core.Checkpoints;
+using Ddpm.Core.Tests.TestSupport;
+using FluentAssertions;
+using static TorchSharp.torch;
+
+namespace Ddpm.Core.Tests.Checkpoints;
+
+public sealed class CheckpointFileTests : IDisposable
+{
+    private readonly TempDirectory _folder = new();
+
+    public void Dispose() => _folder.Dispose();
+
+    [Fact]
+    public void Sections_round_trip_exactly_and_unknown_sections_are_skipped()
+    {
+        string path = _folder.File("a.ddpm");
+        using (Tensor weights = randn(3, 4))
+        using (Tensor steps = tensor(new long[] { 7, 8 }))
+        using (Tensor empty = zeros(0, 5))
+        {
+            using var writer = new CheckpointWriter(path);
+            writer.AddJson("meta", new JsonObject { ["answer"] = 42 });
+            writer.AddTensors("future-section", [new("x", weights)]);
+            writer.AddTensors("tensors", [new("w", weights), new("s", steps), new("e", empty)]);
+            writer.Commit();
+
+            using CheckpointReader reader = CheckpointReader.Open(path);
+            reader.FormatVersion.Should().Be(1);
+            reader.SectionNames.Should().BeEquivalentTo("meta", "future-section", "tensors");
+            reader.ReadJson("meta")["answer"]!.GetValue<int>().Should().Be(42);
+            Dictionary<string, Tensor> read = reader.ReadTensors("tensors");
+            read["w"].IsIdenticalTo(weights).Should().BeTrue();
+            read["s"].dtype.Should().Be(ScalarType.Int64);
+            read["s"].IsIdenticalTo(steps).Should().BeTrue();
+            read["e"].shape.Should().Equal(0, 5);
+            foreach (Tensor t in read.Values)
+            {
+                t.Dispose();
+            }
+        }
+
+        Directory.GetFiles(_folder.Path).Should().Equal(path);
+    }
+
+    [Fact]
+    public void A_write_that_is_not_committed_leaves_the_previous_file_intact_and_no_temporary_file()
+    {
+        string path = _folder.File("b.ddpm");
+        WriteSimple(path, 1);
+        using (var writer = new CheckpointWriter(path))
+        {
+            writer.AddJson("meta", new JsonObject { ["n"] = 2 });
+
+            // Disposed without Commit: as if the process died mid-write.
+        }
+
+        using CheckpointReader reader = CheckpointReader.Open(path);
+        reader.ReadJson("meta")["n"]!.GetValue<int>().Should().Be(1);
+        Directory.GetFiles(_folder.Path).Should().Equal(path);
+    }
+
+    [Fact]
+    public void Every_truncation_is_rejected_with_a_clear_message()
+    {
+        string path = _folder.File("c.ddpm");
+        WriteSimple(path, 3);
+        byte[] whole = File.ReadAllBytes(path);
+        string cut = _folder.File("cut.ddpm");
+
+        for (int length = 0; length < whole.Length; length += Math.Max(1, whole.Length / 97))
+        {
+            File.WriteAllBytes(cut, whole[..length]);
+
+            var act = () =>
+            {
+                using CheckpointReader reader = CheckpointReader.Open(cut);
+                reader.ReadTensors("tensors").Values.ToList().ForEach(t => t.Dispose());
+            };
+
+            act.Should().Throw<CheckpointFormatException>($"a file cut to {length} of {whole.Length} bytes is incomplete")
+                .Which.Message.Should().MatchRegex("empty|not a Ddpm.Core checkpoint|truncated|corrupt");
+        }
+    }
+
+    [Fact]
+    public void A_flipped_byte_in_the_data_fails_the_checksum()
+    {
+        string path = _folder.File("d.ddpm");
+        WriteSimple(path, 4);
+        byte[] bytes = File.ReadAllBytes(path);
+        bytes[^20] ^= 0x40;
+        File.WriteAllBytes(path, bytes);
+
+        using CheckpointReader reader = CheckpointReader.Open(path);
+        var act = () => reader.ReadTensors("tensors");
+
+        act.Should().Throw<CheckpointFormatException>().WithMessage("*'tensors' is corrupt (checksum mismatch)*");
+    }
+
+    [Fact]
+    public void A_header_claiming_an_enormous_tensor_fails_before_allocating()
+    {
+        string path = _folder.File("e.ddpm");
+        WriteSimple(path, 5);
+        byte[] bytes = File.ReadAllBytes(path);
+
+        // The first dimension of tensor "w" (shape [16, 16]) follows its name, type and rank bytes.
+        int at = IndexOf(bytes, "w"u8.ToArray()) + 1 + 2;
+        BinaryPrimitives.WriteInt64LittleEndian(bytes.AsSpan(at), 1L << 40);
+        File.WriteAllBytes(path, bytes);
+
+        using CheckpointReader reader = CheckpointReader.Open(path);
+        long before = GC.GetTotalAllocatedBytes();
+        var act = () => reader.ReadTensors("tensors");
+
+        act.Should().Throw<CheckpointFormatException>().WithMessage("*'w'*claims 17592186044416 elements*truncated or corrupt*");
+        (GC.GetTotalAllocatedBytes() - before).Should().BeLessThan(1 << 20);
+    }
+
+    [Theory]
+    [InlineData(new byte[0], "*empty*")]
+    [InlineData(new byte[] { 0x50, 0x4B, 0x03, 0x04, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0 }, "*not a Ddpm.Core checkpoint*")]
+    public void Files_that_are_not_checkpoints_are_rejected(byte[] content, string message)
+    {
+        string path = _folder.File("f.ddpm");
+        File.WriteAllBytes(path, content);
+
+        var act = () => CheckpointReader.Open(path);
+
+        act.Should().Throw<CheckpointFormatException>().WithMessage(message);
+    }
+
+    [Fact]
+    public void A_newer_format_version_is_rejected_with_advice()
+    {
+        string path = _folder.File("g.ddpm");
+        WriteSimple(path, 6);
+        byte[] bytes = File.ReadAllBytes(path);
+        BinaryPrimitives.WriteUInt32LittleEndian(bytes.AsSpan(8), 99);
+        File.WriteAllBytes(path, bytes);
+
+        var act = () => CheckpointReader.Open(path);
+
+        act.Should().Throw<CheckpointFormatException>().WithMessage("*format version 99*reads versions 1 to 1; update Ddpm.Core*");
+    }
+
+    [Fact]
+    public void A_missing_section_is_named()
+    {
+        string path = _folder.File("h.ddpm");
+        WriteSimple(path, 7);
+        using CheckpointReader reader = CheckpointReader.Open(path);
+
+        var act = () => reader.ReadTensors("optimizer");
+
+        act.Should().Throw<CheckpointFormatException>().WithMessage("*section 'optimizer' is missing*");
+    }
+
+    private static void WriteSimple(string path, int n)
+    {
+        using Tensor w = full(new long[] { 16, 16 }, (float)n);
+        using var writer = new CheckpointWriter(path);
+        writer.AddJson("meta", new JsonObject { ["n"] = n });
+        writer.AddTensors("tensors", [new("w", w)]);
+        writer.Commit();
+    }
+
+    private static int IndexOf(byte[] haystack, byte[] needle)
+    {
+        // The tensor name is preceded by its u16 length; search for length + name to avoid false hits.
+        byte[] pattern = [(byte)needle.Length, 0, .. needle];
+        for (int i = 0; i + pattern.Length <= haystack.Length; i++)
+        {
+            if (haystack.AsSpan(i, pattern.Length).SequenceEqual(pattern) && haystack[i + pattern.Length] == 1)
+            {
+                return i + 2;
+            }
+        }
+
+        throw new InvalidOperationException("pattern not found: " + Encoding.UTF8.GetString(needle));
+    }
+}
