@@ -197,7 +197,7 @@ public sealed class DdpmTrainer
 
                 if (Options.SampleInterval is int interval && (run.Step % interval == 0 || run.Step == run.TotalSteps))
                 {
-                    WritePreview(run, sampleDirectory, tensorBoard);
+                    WritePreview(run, sampleDirectory);
                 }
             }
 
@@ -206,13 +206,15 @@ public sealed class DdpmTrainer
         }
     }
 
-    private void WritePreview(TrainingRun run, string? directory, TorchSharp.Modules.SummaryWriter? tensorBoard)
+    private void WritePreview(TrainingRun run, string? directory)
     {
         var sampler = new DdpmSampler(Options.PreviewSampling);
         using Tensor images = sampler.Sample(run.Model, Options.SampleCount);
         string path = Path.Combine(directory ?? Options.TensorBoardDirectory!, $"samples-step{run.Step.ToString("D8", CultureInfo.InvariantCulture)}.png");
         ImageGrid.SavePng(images, path);
-        tensorBoard?.add_img("samples", path, (int)run.Step);
+
+        // TensorBoard images are not written: TorchSharp encodes them with SkiaSharp, whose native
+        // library the CPU backend does not bring, and a missing one crashes the process.
         _logger.LogInformation("Wrote sample grid {Path}", path);
     }
 

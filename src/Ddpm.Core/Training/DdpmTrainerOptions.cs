@@ -131,7 +131,7 @@ public sealed class DdpmTrainerOptions
     /// <value>The default value is null.</value>
     public string? FineTuneFrom { get; set; }
 
-    /// <summary>Gets or sets how often, in optimiser steps, a grid of samples is drawn and written to <see cref="SampleDirectory"/> (and TensorBoard); null draws none.</summary>
+    /// <summary>Gets or sets how often, in optimiser steps, a grid of samples is drawn and written as a PNG to <see cref="SampleDirectory"/>; null draws none.</summary>
     /// <value>The default value is null. Valid values: null or 1 to 10^9.</value>
     public int? SampleInterval { get; set; }
 
@@ -139,7 +139,7 @@ public sealed class DdpmTrainerOptions
     /// <value>The default value is 16. Valid values: 1 to 1024.</value>
     public int SampleCount { get; set; } = 16;
 
-    /// <summary>Gets or sets the folder that sample grids (<c>samples-step00001000.png</c>) are written to; null uses <see cref="CheckpointDirectory"/>.</summary>
+    /// <summary>Gets or sets the folder that sample grids (<c>samples-step00001000.png</c>) are written to; null uses <see cref="CheckpointDirectory"/>, then <see cref="TensorBoardDirectory"/>.</summary>
     /// <value>The default value is null.</value>
     public string? SampleDirectory { get; set; }
 
@@ -147,7 +147,7 @@ public sealed class DdpmTrainerOptions
     /// <value>The default value is a fixed seed of 0 with the sampler's other defaults, so grids are comparable across steps.</value>
     public DdpmSamplerOptions PreviewSampling { get; set; } = new() { Seed = 0 };
 
-    /// <summary>Gets or sets a folder for TensorBoard event files (loss, learning rate, sample grids); null writes none.</summary>
+    /// <summary>Gets or sets a folder for TensorBoard event files (loss, smoothed loss, learning rate per step); null writes none. Sample grids go to PNG files, not TensorBoard: TorchSharp encodes TensorBoard images with SkiaSharp, whose native library CPU backends lack.</summary>
     /// <value>The default value is null.</value>
     public string? TensorBoardDirectory { get; set; }
 

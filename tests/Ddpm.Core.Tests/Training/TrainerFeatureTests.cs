@@ -1,0 +1,311 @@
+using Ddpm.Core.Data;
+using Ddpm.Core.Diffusion;
+using Ddpm.Core.Models;
+using Ddpm.Core.Sampling;
+using Ddpm.Core.Schedules;
+using Ddpm.Core.Tests.TestSupport;
+using Ddpm.Core.Training;
+using FluentAssertions;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Ddpm.Core.Tests.Training;
+
+[Collection(TensorLeakCollection.Name)]
+public sealed class TrainerFeatureTests : IDisposable
+{
+    private readonly TempDirectory _folder = new();
+    private readonly Tensor _images = SyntheticImages.Squares(32, 1, 8);
+
+    public void Dispose()
+    {
+        _images.Dispose();
+        _folder.Dispose();
+    }
+
+    [Fact]
+    public void The_learning_rate_warms_up_linearly_then_follows_a_cosine_to_the_minimum()
+    {
+        var options = Small();
+        options.MaxSteps = 20;
+        options.LearningRate = 1e-3;
+        options.WarmupSteps = 4;
+        options.LearningRateSchedule = LearningRateSchedule.Cosine;
+        options.MinLearningRate = 1e-5;
+        var progress = new RecordingProgress<TrainingProgress>();
+
+        using (new DdpmTrainer(options).Fit(Data(), progress))
+        {
+        }
+
+        double[] rates = progress.Reports.Select(r => r.LearningRate).ToArray();
+        rates[..4].Should().Equal(0.25e-3, 0.5e-3, 0.75e-3, 1e-3);
+        rates[4].Should().BeApproximately(1e-5 + (0.5 * (1e-3 - 1e-5) * (1 + Math.Cos(Math.PI / 16))), 1e-12);
+        rates[^1].Should().BeApproximately(1e-5, 1e-12, "cosine decay ends at MinLearningRate on the last step");
+        rates.Skip(4).Should().BeInDescendingOrder();
+    }
+
+    [Fact]
+    public void A_constant_schedule_keeps_the_rate_after_warm_up()
+    {
+        var options = Small();
+        options.MaxSteps = 6;
+        options.WarmupSteps = 2;
+        var progress = new RecordingProgress<TrainingProgress>();
+
+        using (new DdpmTrainer(options).Fit(Data(), progress))
+        {
+        }
+
+        progress.Reports.Select(r => r.LearningRate).Should().Equal(0.5e-3, 1e-3, 1e-3, 1e-3, 1e-3, 1e-3);
+    }
+
+    [Fact]
+    public void AdamW_with_weight_decay_trains_differently_from_Adam()
+    {
+        var adam = Small();
+        var adamW = Small();
+        adamW.Optimizer = OptimizerType.AdamW;
+        adamW.WeightDecay = 0.5;
+
+        using DdpmModel a = new DdpmTrainer(adam).Fit(Data());
+        using DdpmModel w = new DdpmTrainer(adamW).Fit(Data());
+
+        // Decoupled decay shrinks every weight by lr·λ per step on top of Adam's update.
+        double normA = a.Network.parameters().Sum(p => p.square().sum().item<float>());
+        double normW = w.Network.parameters().Sum(p => p.square().sum().item<float>());
+        normW.Should().BeLessThan(normA);
+    }
+
+    [Fact]
+    public void Gradient_clipping_bounds_the_update()
+    {
+        var free = Small();
+        var clipped = Small();
+        clipped.MaxGradNorm = 1e-12;
+
+        using DdpmModel a = new DdpmTrainer(free).Fit(Data());
+        using DdpmModel b = new DdpmTrainer(clipped).Fit(Data());
+        using DdpmModel start = Untrained(free);
+
+        // With gradients clipped to 1e-12, Adam's step g/(√v + ε) is about 1e-4 of its usual size.
+        double moved = Distance(a.Network, start.Network);
+        double movedClipped = Distance(b.Network, start.Network);
+        movedClipped.Should().BeLessThan(0.01 * moved);
+    }
+
+    [Fact]
+    public void Gradient_accumulation_takes_one_step_per_group_of_batches()
+    {
+        var options = Small();
+        options.MaxSteps = null;
+        options.Epochs = 2;
+        options.BatchSize = 4;
+        options.GradientAccumulationSteps = 2;
+        var progress = new RecordingProgress<TrainingProgress>();
+
+        using DdpmModel model = new DdpmTrainer(options).Fit(Data(), progress);
+
+        // 32 images at batch 4: 8 batches per epoch, so 4 optimiser steps per epoch.
+        model.TrainedSteps.Should().Be(8);
+        progress.Reports.Select(r => r.Epoch).Should().Equal(0, 0, 0, 0, 1, 1, 1, 1);
+    }
+
+    [Fact]
+    public void Prefetching_on_a_background_thread_keeps_the_order_exactly()
+    {
+        var inline = Small();
+        inline.PrefetchBatches = 0;
+        var ahead = Small();
+        ahead.PrefetchBatches = 5;
+        var a = new RecordingProgress<TrainingProgress>();
+        var b = new RecordingProgress<TrainingProgress>();
+
+        using (new DdpmTrainer(inline).Fit(Data(), a))
+        using (new DdpmTrainer(ahead).Fit(Data(), b))
+        {
+        }
+
+        b.Reports.Select(r => r.Loss).Should().Equal(a.Reports.Select(r => r.Loss));
+    }
+
+    [Fact]
+    public void A_failing_dataset_read_surfaces_on_the_training_thread()
+    {
+        var options = Small();
+        options.PrefetchBatches = 2;
+
+        var act = () => new DdpmTrainer(options).Fit(new FailingDataset(new InMemoryImageDataset(_images), failAt: 20));
+
+        act.Should().Throw<InvalidOperationException>().WithMessage("Reading the training data failed: image 20 is unreadable*")
+            .WithInnerException<IOException>();
+    }
+
+    [Fact]
+    public void A_non_finite_loss_stops_training_naming_the_step_and_keeps_the_weights_of_the_last_good_step()
+    {
+        var options = Small();
+        options.Shuffle = false;
+        options.RandomHorizontalFlip = false;
+        options.CheckpointDirectory = _folder.Path;
+        options.CheckpointInterval = 1;
+        var progress = new RecordingProgress<TrainingProgress>();
+
+        // Image 24 is NaN: with batch 8 and no shuffle it is in the fourth batch.
+        var act = () => new DdpmTrainer(options).Fit(new FailingDataset(new InMemoryImageDataset(_images), failAt: 24, nan: true), progress);
+
+        act.Should().Throw<TrainingDivergedException>()
+            .WithMessage("The training loss became NaN at step 4. Lower the learning rate*checkpoint-00000003.ddpm*")
+            .Which.Step.Should().Be(4);
+        progress.Reports.Should().HaveCount(3);
+        using DdpmModel last = DdpmModel.Load(Path.Combine(_folder.Path, "checkpoint-00000003.ddpm"));
+        last.Network.parameters().Should().OnlyContain(p => p.isfinite().all().item<bool>());
+    }
+
+    [Fact]
+    public void Cancellation_without_a_checkpoint_folder_says_nothing_was_saved()
+    {
+        using var cancellation = new CancellationTokenSource();
+        cancellation.Cancel();
+
+        var act = () => new DdpmTrainer(Small()).Fit(Data(), cancellationToken: cancellation.Token);
+
+        act.Should().Throw<TrainingCanceledException>().WithMessage("*after 0 step(s) (no checkpoint directory was set*")
+            .Which.CheckpointPath.Should().BeNull();
+    }
+
+    [Fact]
+    public void Min_snr_weighting_scales_each_samples_loss_by_min_snr_gamma_over_snr()
+    {
+        var options = new DdpmTrainerOptions { Loss = LossType.L2, MinSnrGamma = 5 };
+        using var scheduler = new NoiseScheduler(KnownBetaSchedules.Linear, 300);
+        using var scope = NewDisposeScope();
+        Tensor predicted = randn(3, 1, 4, 4);
+        Tensor target = randn(3, 1, 4, 4);
+        Tensor t = tensor(new long[] { 0, 100, 299 });
+
+        double weighted = TrainingLoss.Compute(options, predicted, target, t, scheduler).item<float>();
+
+        double expected = 0;
+        for (int i = 0; i < 3; i++)
+        {
+            double alphaBar = scheduler.ValueAt(scheduler.AlphasCumprod, (int)t[i].item<long>());
+            double snr = alphaBar / (1 - alphaBar);
+            double mse = (predicted[i] - target[i]).square().mean().item<float>();
+            expected += Math.Min(snr, 5) / snr * mse / 3;
+        }
+
+        weighted.Should().BeApproximately(expected, 1e-5);
+        double plain = TrainingLoss.Compute(new DdpmTrainerOptions { Loss = LossType.L2 }, predicted, target, t, scheduler).item<float>();
+        plain.Should().NotBeApproximately(weighted, 1e-3, "t = 0 has SNR ≈ 10^4, weighted down to 5/10^4");
+    }
+
+    [Fact]
+    public void Min_snr_training_runs_and_lowers_nothing_to_NaN()
+    {
+        var options = Small();
+        options.MinSnrGamma = 5;
+        var progress = new RecordingProgress<TrainingProgress>();
+
+        using (new DdpmTrainer(options).Fit(Data(), progress))
+        {
+        }
+
+        progress.Reports.Should().OnlyContain(r => double.IsFinite(r.Loss) && r.Loss > 0);
+    }
+
+    [Fact]
+    public void The_trained_model_keeps_both_weight_sets_and_samples_the_average_by_default()
+    {
+        using DdpmModel model = new DdpmTrainer(Small()).Fit(Data());
+
+        model.EmaNetwork.Should().NotBeNull();
+        Distance(model.Network, model.EmaNetwork!).Should().BeGreaterThan(0, "the average lags the trained weights");
+        using Tensor byDefault = new DdpmSampler(new DdpmSamplerOptions { Seed = 2 }).Sample(model, 2);
+        using Tensor ema = new DdpmSampler(new DdpmSamplerOptions { Seed = 2, Weights = ModelWeights.Ema }).Sample(model, 2);
+        using Tensor trained = new DdpmSampler(new DdpmSamplerOptions { Seed = 2, Weights = ModelWeights.Trained }).Sample(model, 2);
+        byDefault.IsIdenticalTo(ema).Should().BeTrue();
+        trained.IsIdenticalTo(ema).Should().BeFalse();
+    }
+
+    [Fact]
+    public void Ema_can_be_switched_off()
+    {
+        var options = Small();
+        options.Ema = new EmaOptions { Enabled = false };
+
+        using DdpmModel model = new DdpmTrainer(options).Fit(Data());
+
+        model.EmaNetwork.Should().BeNull();
+    }
+
+    [Fact]
+    public void Preview_grids_and_TensorBoard_scalars_are_written_during_training()
+    {
+        var options = Small();
+        options.MaxSteps = 4;
+        options.SampleInterval = 2;
+        options.SampleCount = 4;
+        options.SampleDirectory = Path.Combine(_folder.Path, "samples");
+        options.TensorBoardDirectory = Path.Combine(_folder.Path, "tb");
+
+        using (new DdpmTrainer(options).Fit(Data()))
+        {
+        }
+
+        Directory.GetFiles(options.SampleDirectory).Select(Path.GetFileName).Order()
+            .Should().Equal("samples-step00000002.png", "samples-step00000004.png");
+        Directory.GetFiles(options.TensorBoardDirectory).Should().ContainSingle(f => Path.GetFileName(f).StartsWith("events.out.tfevents", StringComparison.Ordinal))
+            .Which.Should().Match(f => new FileInfo(f).Length > 100);
+    }
+
+    private static DdpmTrainerOptions Small() => new()
+    {
+        Network = new SimpleUNetConfiguration { ImageChannels = 1, DownChannels = [4, 8], TimeEmbeddingDim = 8 },
+        MaxSteps = 8,
+        BatchSize = 8,
+        Timesteps = 20,
+        Seed = 4,
+    };
+
+    private InMemoryImageDataset Data() => new(_images);
+
+    private static DdpmModel Untrained(DdpmTrainerOptions options)
+    {
+        manual_seed(options.Seed!.Value);
+        var network = options.Network.CreateNetwork();
+        return new DdpmModel(network, new NoiseScheduler(options.Schedule, options.Timesteps), new ImageShape(1, 8, 8), options.Network);
+    }
+
+    /// <summary>The L1 distance between two networks' trainable parameters (BatchNorm statistics excluded).</summary>
+    private static double Distance(nn.Module a, nn.Module b)
+    {
+        var right = b.named_parameters().ToDictionary(p => p.name, p => p.parameter);
+        using var scope = NewDisposeScope();
+        return a.named_parameters().Sum(p => (p.parameter - right[p.name]).abs().sum().item<float>());
+    }
+
+    /// <summary>Wraps a dataset; reading image <c>failAt</c> throws, or yields NaN.</summary>
+    private sealed class FailingDataset(IImageDataset inner, int failAt, bool nan = false) : IImageDataset
+    {
+        public int Count => inner.Count;
+
+        public ImageShape Shape => inner.Shape;
+
+        public void CopyImage(int index, Span<float> destination)
+        {
+            inner.CopyImage(index, destination);
+            if (index != failAt)
+            {
+                return;
+            }
+
+            if (!nan)
+            {
+                throw new IOException($"image {index} is unreadable");
+            }
+
+            destination.Fill(float.NaN);
+        }
+    }
+}
