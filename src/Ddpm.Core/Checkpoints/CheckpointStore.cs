@@ -15,6 +15,7 @@ internal sealed partial class CheckpointStore
         Directory = Path.GetFullPath(directory);
         _keep = keep;
         _logger = logger;
+        RemoveAbandonedWrites();
     }
 
     public string Directory { get; }
@@ -87,6 +88,28 @@ internal sealed partial class CheckpointStore
 
         _logger.LogInformation("Saved checkpoint {Path}", path);
         return path;
+    }
+
+    /// <summary>Deletes temporary files left by writes that were killed before their rename (a run starting here owns the folder).</summary>
+    private void RemoveAbandonedWrites()
+    {
+        if (!System.IO.Directory.Exists(Directory))
+        {
+            return;
+        }
+
+        foreach (string temporary in System.IO.Directory.EnumerateFiles(Directory, ".checkpoint-*.tmp"))
+        {
+            try
+            {
+                File.Delete(temporary);
+                _logger.LogInformation("Removed {Path}, left by an interrupted checkpoint write", temporary);
+            }
+            catch (IOException e)
+            {
+                _logger.LogWarning("Could not remove {Path}: {Reason}", temporary, e.Message);
+            }
+        }
     }
 
     [GeneratedRegex(@"^checkpoint-(\d{1,18})\.ddpm$")]

@@ -187,6 +187,22 @@ public sealed class CheckpointAndResumeTests : IDisposable
     }
 
     [Fact]
+    public void A_new_run_removes_temporary_files_left_by_a_killed_write()
+    {
+        string folder = Path.Combine(_folder.Path, "g");
+        Directory.CreateDirectory(folder);
+        string leftover = Path.Combine(folder, ".checkpoint-00000004.ddpm.0123456789abcdef.tmp");
+        File.WriteAllBytes(leftover, new byte[100]);
+
+        using (new DdpmTrainer(Options(folder)).Fit(new InMemoryImageDataset(_images)))
+        {
+        }
+
+        File.Exists(leftover).Should().BeFalse();
+        Directory.GetFiles(folder).Should().OnlyContain(f => Path.GetFileName(f).StartsWith("checkpoint-", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public void A_missing_resume_source_is_reported()
     {
         var act = () => new DdpmTrainer(Options(null)).Fit(new InMemoryImageDataset(_images), _folder.File("nothing-here"));
