@@ -37,9 +37,9 @@ try
 {
     return TrainCommand.Run(arguments, logging);
 }
-catch (OperationCanceledException)
+catch (OperationCanceledException e)
 {
-    Console.Error.WriteLine("Cancelled.");
+    Console.Error.WriteLine(e.Message);
     return 130;
 }
 catch (Exception e) when (e is ArgumentException or InvalidDataException or IOException or InvalidOperationException or Microsoft.Extensions.Options.OptionsValidationException)

@@ -25,7 +25,7 @@ internal sealed record TrainArguments
         Usage: ddpm train [options]
 
         Trains a small SimpleUNet DDPM (T = 300 linear betas, L1 loss, Adam 1e-3) and writes
-        samples.png, forward.png and denoising.png.
+        samples.png, forward.png, denoising.png and checkpoints/ (Ctrl+C saves one).
 
         Options:
           --data PATH        a folder of images (searched recursively) or an IDX file (.gz or not);

@@ -36,6 +36,10 @@ internal static class TrainCommand
                 Device = arguments.Device,
                 Seed = arguments.Seed,
                 LogInterval = 100,
+
+                // A checkpoint every 250 steps, at the end and on Ctrl+C.
+                CheckpointDirectory = Path.Combine(arguments.Output, "checkpoints"),
+                CheckpointInterval = 250,
             },
             logging.CreateLogger<DdpmTrainer>());
 
@@ -74,7 +78,9 @@ internal static class TrainCommand
         }
 
         progression.ForEach(t => t.Dispose());
-        logger.LogInformation("Wrote {Samples}, {Forward} and {Denoising}", samplesPath, Path.Combine(arguments.Output, "forward.png"), denoisingPath);
+        logger.LogInformation(
+            "Wrote {Samples}, {Forward} and {Denoising}; the model is in {Checkpoints}",
+            samplesPath, Path.Combine(arguments.Output, "forward.png"), denoisingPath, Path.Combine(arguments.Output, "checkpoints"));
         return 0;
     }
 
