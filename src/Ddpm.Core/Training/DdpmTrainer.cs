@@ -75,7 +75,7 @@ public sealed class DdpmTrainer
     /// <see cref="INetworkConfiguration"/> and set <see cref="DdpmTrainerOptions.Network"/> for EMA and resuming.
     /// </summary>
     /// <param name="dataset">The training images, values in [-1, 1].</param>
-    /// <param name="network">The network; it is moved to the training device and trained in place, and the returned model takes ownership of it.</param>
+    /// <param name="network">The network; it is moved to the training device and trained in place, and the returned model takes ownership of it (if training fails, it stays the caller's).</param>
     /// <param name="progress">Receives a report after every optimiser step; null reports nothing.</param>
     /// <param name="cancellationToken">Stops training after the current step (see the first overload).</param>
     /// <returns>The trained model, with the network in eval mode; the caller owns it.</returns>
@@ -96,7 +96,7 @@ public sealed class DdpmTrainer
         int seed = Options.Seed ?? DrawSeed();
         Device device = TorchDevices.Resolve(Options.Device, "DdpmTrainerOptions.Device");
         var plan = CreatePlan(dataset, seed);
-        var run = new TrainingRun(Options, dataset.Shape, network, emaNetwork: null, configuration: null, plan, seed, device);
+        var run = new TrainingRun(Options, dataset.Shape, network, emaNetwork: null, configuration: null, plan, seed, device, ownsNetwork: false);
         return Train(dataset, run, plan, progress, cancellationToken);
     }
 

@@ -21,6 +21,7 @@ internal sealed class TrainingRun : IDisposable
     private readonly BatchPlan _plan;
     private readonly List<Parameter> _parameters;
     private readonly List<string> _parameterNames;
+    private readonly bool _ownsNetwork;
     private bool _handedOver;
 
     public TrainingRun(
@@ -31,8 +32,10 @@ internal sealed class TrainingRun : IDisposable
         INetworkConfiguration? configuration,
         BatchPlan plan,
         int seed,
-        Device device)
+        Device device,
+        bool ownsNetwork = true)
     {
+        _ownsNetwork = ownsNetwork;
         _options = options;
         _plan = plan;
         Seed = seed;
@@ -226,9 +229,20 @@ internal sealed class TrainingRun : IDisposable
     {
         Optimizer.Dispose();
         Generator.Dispose();
-        if (!_handedOver)
+        if (_handedOver)
+        {
+            return;
+        }
+
+        if (_ownsNetwork)
         {
             Model.Dispose();
+        }
+        else
+        {
+            // A failed run leaves a network the caller passed in to the caller.
+            Model.EmaNetwork?.Dispose();
+            Model.Scheduler.Dispose();
         }
     }
 

@@ -138,6 +138,22 @@ public sealed class DdpmTrainerTests
     }
 
     [Fact]
+    public void A_network_the_user_built_stays_usable_when_training_fails()
+    {
+        using Tensor images = SyntheticImages.Squares(16, 1, 8);
+        using var network = new SimpleUNet(new SimpleUNetConfiguration { ImageChannels = 1, DownChannels = [4, 8], TimeEmbeddingDim = 8 });
+        using var cancellation = new CancellationTokenSource();
+        cancellation.Cancel();
+        var trainer = new DdpmTrainer(new DdpmTrainerOptions { MaxSteps = 3, BatchSize = 8, Timesteps = 10, Seed = 2 });
+
+        var act = () => trainer.Fit(new InMemoryImageDataset(images), network, cancellationToken: cancellation.Token);
+
+        act.Should().Throw<TrainingCanceledException>();
+        using Tensor output = network.call(zeros(1, 1, 8, 8), tensor(new long[] { 1 }));
+        output.shape.Should().Equal(1, 1, 8, 8);
+    }
+
+    [Fact]
     public void Cancellation_stops_training_with_OperationCanceledException()
     {
         using Tensor images = SyntheticImages.Squares(16, 1, 8);
