@@ -1,0 +1,69 @@
+using System.Globalization;
+
+namespace Ddpm.Benchmarks;
+
+/// <summary>The <c>--name value</c> options after the subcommand.</summary>
+internal sealed class Arguments
+{
+    public const string Usage = """
+        Usage: ddpm-benchmarks <command> [options]
+
+          soak           [--steps 5000] [--every 500]   train a small model; live tensors and RSS every N steps
+          soak-sampling  [--images 2000]                sample in batches of 100; live tensors and RSS per batch
+          fault          [--kills 20] [--steps 3000] [--interval 10] [--dir DIR]
+                                                        kill -9 a training child repeatedly; every resume must succeed
+
+        Exit code: 0 when the verdict is FLAT / ALL RESUMES SUCCEEDED, 1 otherwise, 2 for bad arguments.
+        """;
+
+    private readonly Dictionary<string, string> _values = new(StringComparer.Ordinal);
+
+    public static Arguments Parse(IEnumerable<string> args)
+    {
+        var parsed = new Arguments();
+        using IEnumerator<string> e = args.GetEnumerator();
+        while (e.MoveNext())
+        {
+            string name = e.Current;
+            if (!name.StartsWith("--", StringComparison.Ordinal) || name.Length < 3)
+            {
+                throw new ArgumentException($"Expected an option such as --steps, not '{name}'.");
+            }
+
+            if (!e.MoveNext())
+            {
+                throw new ArgumentException($"The option {name} needs a value.");
+            }
+
+            parsed._values[name[2..]] = e.Current;
+        }
+
+        return parsed;
+    }
+
+    public int Int(string name, int fallback, int minimum)
+    {
+        if (!_values.Remove(name, out string? text))
+        {
+            return fallback;
+        }
+
+        if (!int.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out int value) || value < minimum)
+        {
+            throw new ArgumentException($"--{name} must be an integer of at least {minimum}, not '{text}'.");
+        }
+
+        return value;
+    }
+
+    public string? String(string name) => _values.Remove(name, out string? text) ? text : null;
+
+    /// <summary>Rejects options that no command asked for (typos such as --step).</summary>
+    public void EnsureAllUsed()
+    {
+        if (_values.Count > 0)
+        {
+            throw new ArgumentException($"Unknown option(s) for this command: {string.Join(", ", _values.Keys.Select(k => "--" + k))}.");
+        }
+    }
+}

@@ -1,0 +1,73 @@
+using Ddpm.Core.Data;
+using Ddpm.Core.Models;
+using Ddpm.Core.Training;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Ddpm.Benchmarks;
+
+/// <summary>The small model and synthetic data every benchmark uses.</summary>
+internal static class BenchmarkSetup
+{
+    public const int ImageSize = 16;
+
+    /// <summary>A 1-channel SimpleUNet with widths 8, 16, 32: small enough for thousands of CPU steps.</summary>
+    public static SimpleUNetConfiguration Network() => new() { ImageChannels = 1, DownChannels = [8, 16, 32], TimeEmbeddingDim = 16 };
+
+    /// <summary>The trainer options shared by the soak and the fault child; the caller adds checkpoint settings.</summary>
+    public static DdpmTrainerOptions TrainerOptions(int steps) => new()
+    {
+        Network = Network(),
+        MaxSteps = steps,
+        BatchSize = 16,
+        Timesteps = 100,
+        Seed = 1,
+        LogInterval = 1_000_000,
+    };
+
+    /// <summary>
+    /// <paramref name="count"/> 16x16 grayscale images in [-1, 1]: a black background (-1) with one
+    /// square of random position, side (3 to 8 pixels) and brightness (-0.5 to 1), drawn with a seeded
+    /// torch generator so every run trains on the same images.
+    /// </summary>
+    public static InMemoryImageDataset Squares(int count = 512, ulong seed = 7)
+    {
+        using var scope = NewDisposeScope();
+        using var generator = new Generator(seed);
+        long[] column = [count, 1, 1, 1];
+        Tensor top = randint(0, ImageSize - 3, column, generator: generator);
+        Tensor left = randint(0, ImageSize - 3, column, generator: generator);
+        Tensor side = randint(3, 9, column, generator: generator);
+        Tensor brightness = (rand(column, generator: generator) * 1.5) - 0.5;
+        Tensor rows = arange(ImageSize).view(1, 1, ImageSize, 1);
+        Tensor columns = arange(ImageSize).view(1, 1, 1, ImageSize);
+        Tensor inside = rows.ge(top).logical_and(rows.lt(top + side)).logical_and(columns.ge(left)).logical_and(columns.lt(left + side));
+        Tensor images = where(inside, brightness.expand(count, 1, ImageSize, ImageSize), full(1, 1, 1, 1, -1f));
+        return new InMemoryImageDataset(images);
+    }
+}
+
+/// <summary>An <see cref="IProgress{T}"/> that runs its handler on the reporting thread, at once (unlike <see cref="Progress{T}"/>, which posts to the thread pool).</summary>
+internal sealed class SynchronousProgress<T>(Action<T> handler) : IProgress<T>
+{
+    public void Report(T value) => handler(value);
+}
+
+/// <summary>Reads the process's memory: resident set size and managed heap.</summary>
+internal sealed class MemoryProbe : IDisposable
+{
+    private const double MiB = 1024.0 * 1024.0;
+    private readonly System.Diagnostics.Process _self = System.Diagnostics.Process.GetCurrentProcess();
+
+    /// <summary>Resident set size in MiB (Process.WorkingSet64, read afresh).</summary>
+    public double RssMiB()
+    {
+        _self.Refresh();
+        return _self.WorkingSet64 / MiB;
+    }
+
+    /// <summary>Bytes the GC considers allocated, in MiB (no collection forced here; <see cref="SoakReport.Take"/> collects first).</summary>
+    public static double ManagedMiB() => GC.GetTotalMemory(forceFullCollection: false) / MiB;
+
+    public void Dispose() => _self.Dispose();
+}

@@ -1,0 +1,68 @@
+using System.Globalization;
+using Ddpm.Benchmarks;
+
+// Reliability benchmarks for Ddpm.Core: memory soaks and a kill -9 fault benchmark (docs/reliability.md).
+CultureInfo.DefaultThreadCurrentCulture = CultureInfo.InvariantCulture;
+CultureInfo.CurrentCulture = CultureInfo.InvariantCulture;
+if (args.Length == 0 || args[0] is "-h" or "--help" or "help")
+{
+    Console.WriteLine(Arguments.Usage);
+    return args.Length == 0 ? 2 : 0;
+}
+
+Func<int> command;
+try
+{
+    var options = Arguments.Parse(args.Skip(1));
+    switch (args[0])
+    {
+        case "soak":
+            {
+                int steps = options.Int("steps", 5000, 1);
+                int every = options.Int("every", 500, 1);
+                command = () => TrainingSoak.Run(steps, every);
+                break;
+            }
+
+        case "soak-sampling":
+            {
+                int images = options.Int("images", 2000, 1);
+                command = () => SamplingSoak.Run(images);
+                break;
+            }
+
+        case "fault":
+            {
+                int kills = options.Int("kills", 20, 0);
+
+                // 3000 steps outlast 20 kills at 1-6 s apart, so every kill lands mid-run.
+                int steps = options.Int("steps", 3000, 1);
+                int interval = options.Int("interval", 10, 1);
+                string? directory = options.String("dir");
+                command = () => FaultBenchmark.RunParent(kills, steps, interval, directory);
+                break;
+            }
+
+        case "fault-child":
+            {
+                string directory = options.String("dir") ?? throw new ArgumentException("fault-child needs --dir DIR.");
+                int steps = options.Int("steps", 400, 1);
+                int interval = options.Int("interval", 10, 1);
+                command = () => FaultBenchmark.RunChild(directory, steps, interval);
+                break;
+            }
+
+        default:
+            throw new ArgumentException($"Unknown command '{args[0]}'.");
+    }
+
+    options.EnsureAllUsed();
+}
+catch (ArgumentException e)
+{
+    Console.Error.WriteLine(e.Message);
+    Console.Error.WriteLine(Arguments.Usage);
+    return 2;
+}
+
+return command();
