@@ -12,16 +12,7 @@ public sealed class LinearBetaSchedule : IBetaSchedule
     /// <exception cref="ArgumentOutOfRangeException">A value lies outside its range.</exception>
     public LinearBetaSchedule(double betaStart = 1e-4, double betaEnd = 0.02)
     {
-        if (!(betaStart > 0 && betaStart < 1))
-        {
-            throw new ArgumentOutOfRangeException(nameof(betaStart), betaStart, "betaStart must lie in (0, 1), for example 1e-4.");
-        }
-
-        if (!(betaEnd >= betaStart && betaEnd < 1))
-        {
-            throw new ArgumentOutOfRangeException(nameof(betaEnd), betaEnd, $"betaEnd must lie in [betaStart = {betaStart}, 1), for example 0.02.");
-        }
-
+        ScheduleGuard.ThrowIfInvalidRange(betaStart, betaEnd);
         BetaStart = betaStart;
         BetaEnd = betaEnd;
     }
@@ -39,14 +30,7 @@ public sealed class LinearBetaSchedule : IBetaSchedule
     public double[] GetBetas(int timesteps)
     {
         ScheduleGuard.ThrowIfInvalid(timesteps);
-        var betas = new double[timesteps];
-        double step = timesteps == 1 ? 0 : (BetaEnd - BetaStart) / (timesteps - 1);
-        for (int i = 0; i < timesteps; i++)
-        {
-            betas[i] = BetaStart + (i * step);
-        }
-
-        return betas;
+        return ScheduleGuard.Linspace(BetaStart, BetaEnd, timesteps);
     }
 
     /// <inheritdoc />
