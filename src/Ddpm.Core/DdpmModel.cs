@@ -26,14 +26,21 @@ public sealed class DdpmModel : IDisposable
     /// <param name="configuration">The configuration that built the network, or null if it is unknown.</param>
     /// <param name="trainedSteps">The number of optimiser steps taken so far; at least 0.</param>
     /// <param name="emaNetwork">A network of the same architecture holding averaged weights, or null. The model takes ownership.</param>
+    /// <param name="prediction">What the network predicts; the default value is <see cref="Diffusion.PredictionType.Epsilon"/> (the notebook).</param>
     public DdpmModel(
         nn.Module<Tensor, Tensor, Tensor> network,
         NoiseScheduler scheduler,
         ImageShape imageShape,
         INetworkConfiguration? configuration = null,
         long trainedSteps = 0,
-        nn.Module<Tensor, Tensor, Tensor>? emaNetwork = null)
+        nn.Module<Tensor, Tensor, Tensor>? emaNetwork = null,
+        PredictionType prediction = PredictionType.Epsilon)
     {
+        if (!Enum.IsDefined(prediction))
+        {
+            throw new ArgumentOutOfRangeException(nameof(prediction), prediction, "Use Epsilon, Sample or Velocity.");
+        }
+
         ArgumentNullException.ThrowIfNull(network);
         ArgumentNullException.ThrowIfNull(scheduler);
         if (imageShape.Channels < 1 || imageShape.Height < 1 || imageShape.Width < 1)
@@ -48,6 +55,7 @@ public sealed class DdpmModel : IDisposable
         ImageShape = imageShape;
         Configuration = configuration;
         TrainedSteps = trainedSteps;
+        PredictionType = prediction;
     }
 
     /// <summary>Gets the denoising network with the trained weights.</summary>
@@ -58,6 +66,9 @@ public sealed class DdpmModel : IDisposable
 
     /// <summary>Gets the noise scheduler (T, betas and the terms derived from them).</summary>
     public NoiseScheduler Scheduler { get; }
+
+    /// <summary>Gets what the network predicts: the noise, the clean sample or the velocity.</summary>
+    public PredictionType PredictionType { get; }
 
     /// <summary>Gets the shape of one image.</summary>
     public ImageShape ImageShape { get; }

@@ -20,7 +20,16 @@ internal static class CheckpointSections
 internal sealed record MetaSection(string Format, string Library, DateTimeOffset Created, string Kind);
 
 /// <summary>The "model" section: the network's architecture and configuration and the image shape.</summary>
-internal sealed record ModelSection(string Architecture, JsonNode? Configuration, int Channels, int Height, int Width, long TrainedSteps, long ParameterCount);
+/// <remarks>Fields added after version 1 are nullable: files written before them read as the old default.</remarks>
+internal sealed record ModelSection(
+    string Architecture,
+    JsonNode? Configuration,
+    int Channels,
+    int Height,
+    int Width,
+    long TrainedSteps,
+    long ParameterCount,
+    Ddpm.Core.Diffusion.PredictionType? Prediction = null);
 
 /// <summary>The "scheduler" section: the schedule's name, T and its exact betas.</summary>
 internal sealed record SchedulerSection(string Schedule, string Description, int Timesteps, double[] Betas);

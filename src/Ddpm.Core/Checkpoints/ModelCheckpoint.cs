@@ -26,7 +26,8 @@ internal static class ModelCheckpoint
             model.ImageShape.Height,
             model.ImageShape.Width,
             model.TrainedSteps,
-            model.ParameterCount)));
+            model.ParameterCount,
+            model.PredictionType)));
         writer.AddJson(CheckpointSections.Scheduler, Json(new SchedulerSection(
             model.Scheduler.Schedule.Name, model.Scheduler.Schedule.ToString() ?? model.Scheduler.Schedule.Name, model.Scheduler.Timesteps, model.Scheduler.BetaValues)));
         writer.AddTensors(CheckpointSections.Network, model.Network.state_dict());
@@ -78,7 +79,7 @@ internal static class ModelCheckpoint
             noise = new NoiseScheduler(new CustomBetaSchedule(scheduler.Betas, scheduler.Schedule), scheduler.Timesteps, device);
             network.eval();
             ema?.eval();
-            var result = new DdpmModel(network, noise, shape, configuration, model.TrainedSteps, ema);
+            var result = new DdpmModel(network, noise, shape, configuration, model.TrainedSteps, ema, model.Prediction ?? PredictionType.Epsilon);
             result.Losses.AddRange(ReadLosses(reader));
             return result;
         }

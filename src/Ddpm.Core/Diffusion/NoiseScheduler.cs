@@ -97,6 +97,7 @@ public sealed class NoiseScheduler : IDisposable
             posteriorLogVarianceClipped[t] = Math.Log(Math.Max(variance, 1e-20));
         }
 
+        AlphasCumprodValues = alphasCumprod;
         Betas = Store(betas);
         Alphas = Store(alphas);
         AlphasCumprod = Store(alphasCumprod);
@@ -129,6 +130,9 @@ public sealed class NoiseScheduler : IDisposable
 
     /// <summary>Gets the betas in double precision, as the schedule returned them (what checkpoints store).</summary>
     internal double[] BetaValues { get; }
+
+    /// <summary>Gets ᾱ_t in double precision, for per-step scalars of samplers.</summary>
+    internal double[] AlphasCumprodValues { get; }
 
     /// <summary>Gets β_t.</summary>
     public Tensor Betas { get; }
@@ -250,6 +254,49 @@ public sealed class NoiseScheduler : IDisposable
         return PredictPreviousMeanCore(xt, t, predictedNoise);
     }
 
+    /// <summary>The velocity v = √ᾱ_t ε - √(1-ᾱ_t) x_0 (Salimans &amp; Ho 2022, eq. before §4.1).</summary>
+    /// <param name="x0">Clean samples, shape [B, ...].</param>
+    /// <param name="noise">ε, same shape.</param>
+    /// <param name="t">Per-sample timesteps, int64, shape [B].</param>
+    /// <returns>v, a new tensor the caller owns.</returns>
+    public Tensor GetVelocity(Tensor x0, Tensor noise, Tensor t)
+    {
+        CheckSameShape(x0, noise, nameof(noise));
+        CheckTimesteps(t, x0);
+        using var scope = NewDisposeScope();
+        return (Extract(SqrtAlphasCumprod, t, x0) * noise - Extract(SqrtOneMinusAlphasCumprod, t, x0) * x0).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>The tensor a network predicting <paramref name="prediction"/> is trained to output: ε, x_0 or v.</summary>
+    /// <param name="prediction">The prediction type.</param>
+    /// <param name="x0">Clean samples, shape [B, ...].</param>
+    /// <param name="noise">The noise ε used to make x_t, same shape.</param>
+    /// <param name="t">Per-sample timesteps, int64, shape [B].</param>
+    /// <returns>The target, a new tensor handle the caller owns (for ε and x_0 it shares their storage).</returns>
+    public Tensor GetTarget(PredictionType prediction, Tensor x0, Tensor noise, Tensor t)
+    {
+        CheckSameShape(x0, noise, nameof(noise));
+        CheckTimesteps(t, x0);
+        return TargetCore(prediction, x0, noise, t);
+    }
+
+    /// <summary>
+    /// Converts a network output of type <paramref name="prediction"/> at (x_t, t) into both the
+    /// predicted clean sample x̂_0 and the predicted noise ε̂, using x_t = √ᾱ_t x_0 + √(1-ᾱ_t) ε (eq. 4)
+    /// and, for v, x_0 = √ᾱ_t x_t - √(1-ᾱ_t) v and ε = √(1-ᾱ_t) x_t + √ᾱ_t v.
+    /// </summary>
+    /// <param name="prediction">What the output is.</param>
+    /// <param name="output">The network output, shaped like <paramref name="xt"/>.</param>
+    /// <param name="xt">Noisy samples, shape [B, ...].</param>
+    /// <param name="t">Per-sample timesteps, int64, shape [B].</param>
+    /// <returns>(x̂_0, ε̂), new tensors the caller owns.</returns>
+    public (Tensor Start, Tensor Noise) SplitPrediction(PredictionType prediction, Tensor output, Tensor xt, Tensor t)
+    {
+        CheckSameShape(xt, output, nameof(output));
+        CheckTimesteps(t, xt);
+        return SplitCore(prediction, output, xt, t);
+    }
+
     /// <summary>Gets the value of a term at one timestep as a double, for inspection and logs.</summary>
     /// <param name="term">One of this scheduler's term tensors, for example <see cref="AlphasCumprod"/>.</param>
     /// <param name="t">A timestep in [0, T - 1].</param>
@@ -298,6 +345,35 @@ public sealed class NoiseScheduler : IDisposable
         using var scope = NewDisposeScope();
         Tensor scaledNoise = Extract(Betas, t, xt) * predictedNoise / Extract(SqrtOneMinusAlphasCumprod, t, xt);
         return (Extract(SqrtRecipAlphas, t, xt) * (xt - scaledNoise)).MoveToOuterDisposeScope();
+    }
+
+    internal Tensor TargetCore(PredictionType prediction, Tensor x0, Tensor noise, Tensor t)
+    {
+        using var scope = NewDisposeScope();
+        Tensor target = prediction switch
+        {
+            PredictionType.Epsilon => noise.alias(),
+            PredictionType.Sample => x0.alias(),
+            _ => Extract(SqrtAlphasCumprod, t, x0) * noise - Extract(SqrtOneMinusAlphasCumprod, t, x0) * x0,
+        };
+        return target.MoveToOuterDisposeScope();
+    }
+
+    internal (Tensor Start, Tensor Noise) SplitCore(PredictionType prediction, Tensor output, Tensor xt, Tensor t)
+    {
+        using var scope = NewDisposeScope();
+        Tensor a = Extract(SqrtAlphasCumprod, t, xt);
+        Tensor b = Extract(SqrtOneMinusAlphasCumprod, t, xt);
+        (Tensor start, Tensor noise) = prediction switch
+        {
+            // x̂_0 = (x_t - √(1-ᾱ) ε̂) / √ᾱ, written with the stored 1/√ᾱ and √(1/ᾱ - 1).
+            PredictionType.Epsilon => (Extract(SqrtRecipAlphasCumprod, t, xt) * xt - Extract(SqrtRecipm1AlphasCumprod, t, xt) * output, output.alias()),
+
+            // ε̂ = (x_t - √ᾱ x̂_0) / √(1-ᾱ).
+            PredictionType.Sample => (output.alias(), (xt - a * output) / b),
+            _ => (a * xt - b * output, b * xt + a * output),
+        };
+        return (start.MoveToOuterDisposeScope(), noise.MoveToOuterDisposeScope());
     }
 
     /// <summary>Gathers term[t] per sample and shapes it [B, 1, 1, ...] to broadcast against <paramref name="like"/>.</summary>

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Ddpm.Core.Diffusion;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
@@ -8,14 +9,17 @@ using static TorchSharp.torch;
 namespace Ddpm.Core.Sampling;
 
 /// <summary>
-/// Draws images from a trained <see cref="DdpmModel"/> by ancestral sampling (Ho et al. 2020,
-/// Algorithm 2), as the notebook does: x_T ~ N(0, I); for t = T-1..0,
-/// x_{t-1} = 1/√α_t (x_t - β_t/√(1-ᾱ_t) ε_θ(x_t, t)) + σ_t z with σ_t² = β̃_t and z ~ N(0, I),
-/// except at t = 0 where the mean is returned; each step clamped to [-1, 1].
-/// Sampling never changes the model: training flags and BatchNorm statistics are restored.
+/// Draws images from a trained <see cref="DdpmModel"/>. By default it is the notebook's ancestral
+/// sampling (Ho et al. 2020, Algorithm 2): x_T ~ N(0, I); for t = T-1..0,
+/// x_{t-1} = 1/√α_t (x_t - β_t/√(1-ᾱ_t) ε_θ(x_t, t)) + σ_t z with σ_t² = β̃_t, the mean alone at
+/// t = 0, each step clamped to [-1, 1]. Options choose DDIM (Song et al. 2021), fewer steps with a
+/// timestep spacing, the variance, x̂_0 clipping or dynamic thresholding. Each step goes from its
+/// timestep to the actual previous one in the list, whatever the spacing. Sampling never changes the
+/// model: training flags and BatchNorm statistics are restored.
 /// </summary>
 public sealed class DdpmSampler
 {
+    private const int DefaultDdimSteps = 50;
     private readonly ILogger _logger;
 
     /// <summary>Creates a sampler; the options are validated now.</summary>
@@ -25,12 +29,26 @@ public sealed class DdpmSampler
     public DdpmSampler(DdpmSamplerOptions? options = null, ILogger<DdpmSampler>? logger = null)
     {
         Options = OptionsGuard.Validated(options ?? new DdpmSamplerOptions(), new DdpmSamplerOptionsValidator());
-
         _logger = (ILogger?)logger ?? NullLogger.Instance;
     }
 
     /// <summary>Gets the options the sampler was created with.</summary>
     public DdpmSamplerOptions Options { get; }
+
+    /// <summary>The timesteps this sampler visits for a model with <paramref name="timesteps"/> training steps, noisiest first.</summary>
+    /// <param name="timesteps">The model's T.</param>
+    /// <returns>The S timesteps, strictly descending.</returns>
+    /// <exception cref="ArgumentException"><see cref="DdpmSamplerOptions.Steps"/> exceeds T.</exception>
+    public int[] GetTimesteps(int timesteps)
+    {
+        int steps = Options.Steps ?? (Options.Method == SamplingMethod.Ddim ? Math.Min(DefaultDdimSteps, timesteps) : timesteps);
+        if (steps > timesteps)
+        {
+            throw new ArgumentException($"DdpmSamplerOptions.Steps is {steps} but the model has only T = {timesteps} timesteps; use at most {timesteps}.");
+        }
+
+        return SamplingTimesteps.Create(timesteps, steps, Options.Spacing);
+    }
 
     /// <summary>Samples <paramref name="count"/> images.</summary>
     /// <param name="model">The trained model.</param>
@@ -40,6 +58,7 @@ public sealed class DdpmSampler
     /// <param name="cancellationToken">Stops after the current step; the method then throws <see cref="OperationCanceledException"/>.</param>
     /// <returns>Images of shape [count, C, H, W] with values in [-1, 1], on the CPU; the caller owns the tensor.</returns>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="count"/> is less than 1.</exception>
+    /// <exception cref="ArgumentException"><see cref="DdpmSamplerOptions.Steps"/> exceeds the model's T.</exception>
     /// <exception cref="InvalidOperationException">The requested device is unavailable or differs from the model's.</exception>
     /// <exception cref="OperationCanceledException">The token was cancelled.</exception>
     public Tensor Sample(
@@ -52,17 +71,17 @@ public sealed class DdpmSampler
         ArgumentNullException.ThrowIfNull(model);
         ArgumentOutOfRangeException.ThrowIfLessThan(count, 1);
         Device device = ResolveDevice(model);
+        int[] timesteps = GetTimesteps(model.Scheduler.Timesteps);
         int seed = Options.Seed ?? Random.Shared.Next();
         int batchCount = (count + Options.BatchSize - 1) / Options.BatchSize;
-        int timesteps = model.Scheduler.Timesteps;
-        long totalSteps = (long)batchCount * timesteps;
-        _logger.LogInformation(
-            "Sampling {Count} images of {Shape} on {Device}: {Batches} batch(es), {T} steps, seed {Seed}, {Weights} weights, BatchNorm {Mode}",
-            count, model.ImageShape, device, batchCount, timesteps, seed, model.EmaNetwork is null ? ModelWeights.Trained : Options.Weights, Options.BatchNormMode);
-
         nn.Module<Tensor, Tensor, Tensor> network = Options.Weights == ModelWeights.Ema && model.EmaNetwork is not null
             ? model.EmaNetwork
             : model.Network;
+        _logger.LogInformation(
+            "Sampling {Count} images of {Shape} on {Device} with {Method} in {Steps} steps ({Timesteps}): {Batches} batch(es), seed {Seed}, {Weights} weights, BatchNorm {Mode}",
+            count, model.ImageShape, device, Options.Method, timesteps.Length, SamplingTimesteps.Describe(timesteps), batchCount, seed,
+            model.EmaNetwork is null ? ModelWeights.Trained : Options.Weights, Options.BatchNormMode);
+
         var clock = Stopwatch.StartNew();
         var batches = new List<Tensor>(batchCount);
         try
@@ -70,10 +89,11 @@ public sealed class DdpmSampler
             using var generator = new Generator((ulong)seed, device);
             using var mode = new NetworkModeScope(network, Options.BatchNormMode);
             using var noGrad = no_grad();
+            var run = new Run(model, network, timesteps, generator, batchCount, onStep, progress, clock, cancellationToken);
             for (int batch = 0; batch < batchCount; batch++)
             {
                 int size = Math.Min(Options.BatchSize, count - (batch * Options.BatchSize));
-                batches.Add(SampleBatch(model, network, size, batch, batchCount, device, generator, onStep, progress, clock, cancellationToken));
+                batches.Add(SampleBatch(run, size, batch, device));
             }
 
             using var scope = NewDisposeScope();
@@ -90,33 +110,23 @@ public sealed class DdpmSampler
         }
     }
 
-    private Tensor SampleBatch(
-        DdpmModel model,
-        nn.Module<Tensor, Tensor, Tensor> network,
-        int size,
-        int batch,
-        int batchCount,
-        Device device,
-        Generator generator,
-        Action<SamplingStep>? onStep,
-        IProgress<SamplingProgress>? progress,
-        Stopwatch clock,
-        CancellationToken cancellationToken)
+    private Tensor SampleBatch(Run run, int size, int batch, Device device)
     {
-        var shape = new long[] { size, model.ImageShape.Channels, model.ImageShape.Height, model.ImageShape.Width };
-        int timesteps = model.Scheduler.Timesteps;
-        Tensor x = randn(shape, device: device, generator: generator);
+        var shape = new long[] { size, run.Model.ImageShape.Channels, run.Model.ImageShape.Height, run.Model.ImageShape.Width };
+        Tensor x = randn(shape, device: device, generator: run.Generator);
         try
         {
-            for (int t = timesteps - 1; t >= 0; t--)
+            for (int i = 0; i < run.Timesteps.Length; i++)
             {
-                cancellationToken.ThrowIfCancellationRequested();
-                Tensor previous = ReverseStep(model.Scheduler, network, x, t, generator);
+                run.Cancellation.ThrowIfCancellationRequested();
+                int t = run.Timesteps[i];
+                int previous = i + 1 < run.Timesteps.Length ? run.Timesteps[i + 1] : -1;
+                Tensor next = ReverseStep(run, x, t, previous);
                 x.Dispose();
-                x = previous;
-                onStep?.Invoke(new SamplingStep(t, batch, x));
-                progress?.Report(new SamplingProgress(
-                    ((long)batch * timesteps) + (timesteps - t), (long)batchCount * timesteps, batch, batchCount, clock.Elapsed));
+                x = next;
+                run.OnStep?.Invoke(new SamplingStep(t, batch, x));
+                run.Progress?.Report(new SamplingProgress(
+                    ((long)batch * run.Timesteps.Length) + i + 1, (long)run.BatchCount * run.Timesteps.Length, batch, run.BatchCount, run.Clock.Elapsed));
             }
 
             using var scope = NewDisposeScope();
@@ -128,28 +138,105 @@ public sealed class DdpmSampler
         }
     }
 
-    /// <summary>One step of Algorithm 2 inside its own dispose scope: x_t → x_{t-1}.</summary>
-    private Tensor ReverseStep(Diffusion.NoiseScheduler scheduler, nn.Module<Tensor, Tensor, Tensor> network, Tensor x, int t, Generator generator)
+    /// <summary>One reverse step x_t → x_{previous} (previous = -1: the final x_0), in its own dispose scope.</summary>
+    private Tensor ReverseStep(Run run, Tensor x, int t, int previous)
     {
         using var scope = NewDisposeScope();
+        NoiseScheduler scheduler = run.Model.Scheduler;
         Tensor timestep = full(new long[] { x.shape[0] }, t, dtype: ScalarType.Int64, device: x.device);
-        Tensor predictedNoise = network.call(x, timestep);
-
-        // μ_θ(x_t, t) (eq. 11).
-        Tensor previous = scheduler.PredictPreviousMeanCore(x, timestep, predictedNoise);
-        if (t > 0)
+        Tensor output = run.Network.call(x, timestep);
+        Tensor next;
+        if (IsNotebookStep(run.Model.PredictionType, t, previous))
         {
-            // + σ_t z with σ_t² = β̃_t (the posterior variance, Ho et al. §3.2).
-            Tensor sigma = scheduler.PosteriorVariance[t].sqrt();
-            previous = previous + (sigma * randn(x.shape, dtype: x.dtype, device: x.device, generator: generator));
+            // μ_θ(x_t, t) = 1/√α_t (x_t - β_t/√(1-ᾱ_t) ε_θ) (eq. 11), then + σ_t z with σ_t² = β̃_t (§3.2).
+            next = scheduler.PredictPreviousMeanCore(x, timestep, output);
+            if (t > 0)
+            {
+                next = next + (scheduler.PosteriorVariance[t].sqrt() * randn(x.shape, dtype: x.dtype, device: x.device, generator: run.Generator));
+            }
+        }
+        else
+        {
+            (Tensor start, Tensor noise) = scheduler.SplitCore(run.Model.PredictionType, output, x, timestep);
+            if (BoundStart(ref start))
+            {
+                // ε̂ consistent with the bounded x̂_0: x_t = √ᾱ x̂_0 + √(1-ᾱ) ε̂.
+                noise = (x - (Math.Sqrt(scheduler.AlphasCumprodValues[t]) * start)) / Math.Sqrt(1 - scheduler.AlphasCumprodValues[t]);
+            }
+
+            next = Options.Method == SamplingMethod.Ddim
+                ? DdimStep(scheduler, start, noise, x, t, previous, run.Generator)
+                : DdpmStep(scheduler, start, x, t, previous, run.Generator);
         }
 
         if (Options.ClampEachStep)
         {
-            previous = previous.clamp(-1, 1);
+            next = next.clamp(-1, 1);
         }
 
-        return previous.MoveToOuterDisposeScope();
+        return next.MoveToOuterDisposeScope();
+    }
+
+    /// <summary>The notebook's own arithmetic applies: ε-prediction, DDPM, consecutive timesteps, nothing bounding x̂_0.</summary>
+    private bool IsNotebookStep(PredictionType prediction, int t, int previous) =>
+        prediction == PredictionType.Epsilon && Options.Method == SamplingMethod.Ddpm && previous == t - 1
+        && Options.Variance == VarianceType.FixedSmall && !Options.ClipPredictedSample && Options.DynamicThresholdingPercentile is null;
+
+    /// <summary>
+    /// The DDPM posterior between t and an earlier step s (Ho et al. eqs. 6-7 with β' = 1 - ᾱ_t/ᾱ_s):
+    /// μ = √ᾱ_s β'/(1-ᾱ_t) x̂_0 + √(1-β') (1-ᾱ_s)/(1-ᾱ_t) x_t, σ² = (1-ᾱ_s)/(1-ᾱ_t) β' or β'.
+    /// </summary>
+    private Tensor DdpmStep(NoiseScheduler scheduler, Tensor start, Tensor x, int t, int previous, Generator generator)
+    {
+        double alphaBar = scheduler.AlphasCumprodValues[t];
+        double alphaBarPrevious = previous >= 0 ? scheduler.AlphasCumprodValues[previous] : 1;
+        double beta = 1 - (alphaBar / alphaBarPrevious);
+        double startCoefficient = Math.Sqrt(alphaBarPrevious) * beta / (1 - alphaBar);
+        double sampleCoefficient = Math.Sqrt(1 - beta) * (1 - alphaBarPrevious) / (1 - alphaBar);
+        Tensor mean = (startCoefficient * start) + (sampleCoefficient * x);
+        if (previous < 0)
+        {
+            return mean;
+        }
+
+        double variance = Options.Variance == VarianceType.FixedLarge ? beta : (1 - alphaBarPrevious) / (1 - alphaBar) * beta;
+        return mean + (Math.Sqrt(variance) * randn(x.shape, dtype: x.dtype, device: x.device, generator: generator));
+    }
+
+    /// <summary>
+    /// DDIM (Song et al. 2021, eq. 12): x_s = √ᾱ_s x̂_0 + √(1-ᾱ_s-σ²) ε̂ + σ z with
+    /// σ = η √((1-ᾱ_s)/(1-ᾱ_t)) √(1-ᾱ_t/ᾱ_s) (eq. 16), s the actual previous timestep.
+    /// </summary>
+    private Tensor DdimStep(NoiseScheduler scheduler, Tensor start, Tensor noise, Tensor x, int t, int previous, Generator generator)
+    {
+        double alphaBar = scheduler.AlphasCumprodValues[t];
+        double alphaBarPrevious = previous >= 0 ? scheduler.AlphasCumprodValues[previous] : 1;
+        double sigma = Options.Eta * Math.Sqrt((1 - alphaBarPrevious) / (1 - alphaBar)) * Math.Sqrt(1 - (alphaBar / alphaBarPrevious));
+        Tensor next = (Math.Sqrt(alphaBarPrevious) * start) + (Math.Sqrt(Math.Max(0, 1 - alphaBarPrevious - (sigma * sigma))) * noise);
+        return sigma > 0 && previous >= 0
+            ? next + (sigma * randn(x.shape, dtype: x.dtype, device: x.device, generator: generator))
+            : next;
+    }
+
+    /// <summary>Clips or dynamically thresholds x̂_0 per the options; returns whether it changed anything.</summary>
+    private bool BoundStart(ref Tensor start)
+    {
+        if (Options.ClipPredictedSample)
+        {
+            start = start.clamp(-1, 1);
+            return true;
+        }
+
+        if (Options.DynamicThresholdingPercentile is double percentile)
+        {
+            // s = max(1, quantile_p(|x̂_0|)) per sample; x̂_0 = clamp(x̂_0, -s, s) / s (Saharia et al. 2022, §2.3).
+            Tensor s = start.abs().flatten(1).quantile(percentile, dim: 1).clamp_min(1);
+            s = s.view([-1, .. Enumerable.Repeat(1L, (int)start.dim() - 1)]);
+            start = start.clamp(-s, s) / s;
+            return true;
+        }
+
+        return false;
     }
 
     private Device ResolveDevice(DdpmModel model)
@@ -168,4 +255,16 @@ public sealed class DdpmSampler
 
         return device;
     }
+
+    /// <summary>What every step of one Sample call shares.</summary>
+    private sealed record Run(
+        DdpmModel Model,
+        nn.Module<Tensor, Tensor, Tensor> Network,
+        int[] Timesteps,
+        Generator Generator,
+        int BatchCount,
+        Action<SamplingStep>? OnStep,
+        IProgress<SamplingProgress>? Progress,
+        Stopwatch Clock,
+        CancellationToken Cancellation);
 }

@@ -15,6 +15,37 @@ public sealed class DdpmSamplerOptions
     /// <value>The default value is 64. Valid values: 1 to 65,536.</value>
     public int BatchSize { get; set; } = 64;
 
+    /// <summary>Gets or sets the reverse process.</summary>
+    /// <value>The default value is <see cref="SamplingMethod.Ddpm"/> (the notebook's ancestral sampling).</value>
+    public SamplingMethod Method { get; set; } = SamplingMethod.Ddpm;
+
+    /// <summary>Gets or sets the number of sampling steps S; null uses T for DDPM and 50 (or T if smaller) for DDIM.</summary>
+    /// <value>The default value is null. Valid values: null or 1 to the model's T.</value>
+    public int? Steps { get; set; }
+
+    /// <summary>Gets or sets how the S sampling timesteps are chosen among the T training ones (irrelevant when S = T).</summary>
+    /// <value>The default value is <see cref="TimestepSpacing.Trailing"/>, which starts at the pure-noise step T-1 (Lin et al. 2024).</value>
+    public TimestepSpacing Spacing { get; set; } = TimestepSpacing.Trailing;
+
+    /// <summary>Gets or sets DDIM's η: the fraction of the DDPM posterior noise added each step (0: deterministic; 1: DDPM's variance).</summary>
+    /// <value>The default value is 0. Valid values: 0 to 1. Used only with <see cref="SamplingMethod.Ddim"/>.</value>
+    public double Eta { get; set; }
+
+    /// <summary>Gets or sets the variance of DDPM steps.</summary>
+    /// <value>The default value is <see cref="VarianceType.FixedSmall"/> (the notebook). Used only with <see cref="SamplingMethod.Ddpm"/>.</value>
+    public VarianceType Variance { get; set; } = VarianceType.FixedSmall;
+
+    /// <summary>Gets or sets whether the predicted x̂_0 is clipped to [-1, 1] before each step.</summary>
+    /// <value>The default value is false (the notebook does not).</value>
+    public bool ClipPredictedSample { get; set; }
+
+    /// <summary>
+    /// Gets or sets the percentile of dynamic thresholding (Saharia et al. 2022, §2.3): each step, s is that
+    /// percentile of |x̂_0| per sample, at least 1, and x̂_0 is clamped to [-s, s] and divided by s; null switches it off.
+    /// </summary>
+    /// <value>The default value is null. Valid values: null or (0, 1), typically 0.995.</value>
+    public double? DynamicThresholdingPercentile { get; set; }
+
     /// <summary>Gets or sets whether x_{t-1} is clamped to [-1, 1] after every step, as the notebook does. The returned images are clamped either way.</summary>
     /// <value>The default value is true.</value>
     public bool ClampEachStep { get; set; } = true;

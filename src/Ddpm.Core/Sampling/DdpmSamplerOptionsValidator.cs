@@ -35,6 +35,41 @@ public sealed class DdpmSamplerOptionsValidator : IValidateOptions<DdpmSamplerOp
             failures.Add($"Weights is {(int)options.Weights}, which is not a ModelWeights; use Ema or Trained.");
         }
 
+        if (!Enum.IsDefined(options.Method))
+        {
+            failures.Add($"Method is {(int)options.Method}, which is not a SamplingMethod; use Ddpm or Ddim.");
+        }
+
+        if (options.Steps is < 1 or > 100_000)
+        {
+            failures.Add($"Steps is {options.Steps}; it must be null or lie in [1, T] (T is the model's number of timesteps).");
+        }
+
+        if (!Enum.IsDefined(options.Spacing))
+        {
+            failures.Add($"Spacing is {(int)options.Spacing}, which is not a TimestepSpacing; use Linspace, Leading or Trailing.");
+        }
+
+        if (!(options.Eta >= 0 && options.Eta <= 1))
+        {
+            failures.Add($"Eta is {options.Eta}; it must lie in [0, 1] (0: deterministic DDIM; 1: DDPM's noise).");
+        }
+
+        if (!Enum.IsDefined(options.Variance))
+        {
+            failures.Add($"Variance is {(int)options.Variance}, which is not a VarianceType; use FixedSmall or FixedLarge.");
+        }
+
+        if (options.DynamicThresholdingPercentile is double p && !(p > 0 && p < 1))
+        {
+            failures.Add($"DynamicThresholdingPercentile is {p}; it must be null or lie in (0, 1), for example 0.995.");
+        }
+
+        if (options.DynamicThresholdingPercentile is not null && options.ClipPredictedSample)
+        {
+            failures.Add("DynamicThresholdingPercentile and ClipPredictedSample are both set; choose one way of bounding x̂_0.");
+        }
+
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
     }
 }

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using Ddpm.Core.Checkpoints;
 using Ddpm.Core.Data;
+using Ddpm.Core.Diffusion;
 using Ddpm.Core.Imaging;
 using Ddpm.Core.Models;
 using Ddpm.Core.Sampling;
@@ -247,6 +248,11 @@ public sealed class DdpmTrainer
             throw new CheckpointFormatException(
                 reader.Path,
                 $"it was trained with {stored?.ToString() ?? model.Architecture}, but the options describe {Options.Network}; resume with the same network, or start a new run with FineTuneFrom.");
+        }
+
+        if ((model.Prediction ?? PredictionType.Epsilon) != Options.Prediction)
+        {
+            throw new CheckpointFormatException(reader.Path, $"it was trained to predict {model.Prediction ?? PredictionType.Epsilon} but the options say {Options.Prediction}; resume with the same prediction type, or fine-tune with FineTuneFrom.");
         }
 
         if (model.Channels != shape.Channels || model.Height != shape.Height || model.Width != shape.Width)

@@ -75,7 +75,11 @@ public sealed class DdpmTrainerOptions
     /// <value>The default value is null. Valid values: null or greater than 0 (5 is typical).</value>
     public double? MinSnrGamma { get; set; }
 
-    /// <summary>Gets or sets the loss between predicted and true noise.</summary>
+    /// <summary>Gets or sets what the network learns to predict; the loss compares it with the matching target.</summary>
+    /// <value>The default value is <see cref="Diffusion.PredictionType.Epsilon"/> (the notebook). Use Velocity with zero-terminal-SNR schedules.</value>
+    public Diffusion.PredictionType Prediction { get; set; } = Diffusion.PredictionType.Epsilon;
+
+    /// <summary>Gets or sets the loss between the prediction and its target.</summary>
     /// <value>The default value is <see cref="LossType.L1"/> (the notebook).</value>
     public LossType Loss { get; set; } = LossType.L1;
 

@@ -1,4 +1,6 @@
+using Ddpm.Core.Diffusion;
 using Ddpm.Core.Sampling;
+using Ddpm.Core.Schedules;
 using Microsoft.Extensions.Options;
 
 namespace Ddpm.Core.Training;
@@ -59,6 +61,15 @@ public sealed class DdpmTrainerOptionsValidator : IValidateOptions<DdpmTrainerOp
         if (options.Schedule is null)
         {
             failures.Add("Schedule is null; use a schedule such as KnownBetaSchedules.Linear.");
+        }
+        else if (options.Schedule is ZeroTerminalSnrSchedule && options.Prediction == PredictionType.Epsilon)
+        {
+            failures.Add("Schedule is rescaled to zero terminal SNR but Prediction is Epsilon: at the last step x_t is pure noise, so predicted noise says nothing about the image; use Prediction = Velocity (or Sample).");
+        }
+
+        if (!Enum.IsDefined(options.Prediction))
+        {
+            failures.Add($"Prediction is {(int)options.Prediction}, which is not a PredictionType; use Epsilon, Sample or Velocity.");
         }
 
         if (options.Network is null)

@@ -14,11 +14,18 @@ internal static class TrainingLoss
             return Distance(options, predicted, target, nn.Reduction.Mean);
         }
 
-        // Per-sample loss weighted by min(SNR(t), γ) / SNR(t), SNR(t) = ᾱ_t / (1 - ᾱ_t) (Hang et al. 2023, eq. 12 for ε-prediction).
+        // Per-sample loss weighted by min(SNR(t), γ) divided by what makes each target comparable to
+        // x_0-prediction, SNR(t) = ᾱ_t / (1 - ᾱ_t) (Hang et al. 2023, §3.4): ε: /SNR; x_0: /1; v: /(SNR + 1).
         Tensor perSample = Distance(options, predicted, target, nn.Reduction.None).flatten(1).mean([1]);
         Tensor alphaBar = scheduler.AlphasCumprod.index_select(0, t);
         Tensor snr = alphaBar / (1 - alphaBar);
-        Tensor weight = snr.clamp_max(gamma) / snr;
+        Tensor clipped = snr.clamp_max(gamma);
+        Tensor weight = options.Prediction switch
+        {
+            PredictionType.Epsilon => clipped / snr,
+            PredictionType.Sample => clipped,
+            _ => clipped / (snr + 1),
+        };
         return (perSample * weight).mean();
     }
 

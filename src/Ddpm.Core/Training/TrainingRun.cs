@@ -43,7 +43,7 @@ internal sealed class TrainingRun : IDisposable
         var scheduler = new NoiseScheduler(options.Schedule, options.Timesteps, device);
         network.to(device);
         emaNetwork?.to(device);
-        Model = new DdpmModel(network, scheduler, shape, configuration, 0, emaNetwork);
+        Model = new DdpmModel(network, scheduler, shape, configuration, 0, emaNetwork, options.Prediction);
         network.train();
         Ema = emaNetwork is null ? null : new ExponentialMovingAverage(network, emaNetwork, options.Ema);
         _parameterNames = network.named_parameters().Select(p => p.name).ToList();
@@ -113,7 +113,8 @@ internal sealed class TrainingRun : IDisposable
             Tensor t = randint(0, Model.Scheduler.Timesteps, new long[] { _options.BatchSize }, dtype: ScalarType.Int64, device: Device, generator: Generator);
             Tensor noise = randn(x0.shape, dtype: x0.dtype, device: Device, generator: Generator);
             Tensor xt = Model.Scheduler.AddNoiseCore(x0, noise, t);
-            Tensor loss = TrainingLoss.Compute(_options, Model.Network.call(xt, t), noise, t, Model.Scheduler);
+            Tensor target = Model.Scheduler.TargetCore(_options.Prediction, x0, noise, t);
+            Tensor loss = TrainingLoss.Compute(_options, Model.Network.call(xt, t), target, t, Model.Scheduler);
             double value = loss.item<float>();
             if (!double.IsFinite(value))
             {
