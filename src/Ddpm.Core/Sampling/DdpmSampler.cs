@@ -230,7 +230,7 @@ public sealed class DdpmSampler
         if (Options.DynamicThresholdingPercentile is double percentile)
         {
             // s = max(1, quantile_p(|x̂_0|)) per sample; x̂_0 = clamp(x̂_0, -s, s) / s (Saharia et al. 2022, §2.3).
-            Tensor s = start.abs().flatten(1).quantile(percentile, dim: 1).clamp_min(1);
+            Tensor s = start.abs().flatten(1).quantile(tensor(percentile, dtype: start.dtype, device: start.device), dim: 1).clamp_min(1);
             s = s.view([-1, .. Enumerable.Repeat(1L, (int)start.dim() - 1)]);
             start = start.clamp(-s, s) / s;
             return true;

@@ -26,7 +26,7 @@ public static class SamplingTimesteps
             int k = steps - 1 - i;
             result[i] = spacing switch
             {
-                TimestepSpacing.Linspace => steps == 1 ? timesteps - 1 : (int)Math.Round(k * (timesteps - 1) / (double)(steps - 1), MidpointRounding.ToEven),
+                TimestepSpacing.Linspace => steps == 1 ? 0 : (int)Math.Round(k * (timesteps - 1) / (double)(steps - 1), MidpointRounding.ToEven),
                 TimestepSpacing.Leading => k * (timesteps / steps),
                 TimestepSpacing.Trailing => (int)Math.Round(timesteps - (i * timesteps / (double)steps), MidpointRounding.ToEven) - 1,
                 _ => throw new ArgumentOutOfRangeException(nameof(spacing), spacing, "Use Linspace, Leading or Trailing."),

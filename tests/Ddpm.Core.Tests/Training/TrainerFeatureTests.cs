@@ -259,6 +259,62 @@ public sealed class TrainerFeatureTests : IDisposable
             .Which.Should().Match(f => new FileInfo(f).Length > 100);
     }
 
+    [Theory]
+    [InlineData(PredictionType.Sample, false)]
+    [InlineData(PredictionType.Velocity, true)]
+    public void Other_prediction_targets_train_sample_and_survive_a_save(PredictionType prediction, bool zeroTerminalSnr)
+    {
+        var options = Small();
+        options.Prediction = prediction;
+        options.Loss = LossType.L2;
+        options.MinSnrGamma = 5;
+        if (zeroTerminalSnr)
+        {
+            options.Schedule = new ZeroTerminalSnrSchedule(KnownBetaSchedules.Linear);
+        }
+
+        var progress = new RecordingProgress<TrainingProgress>();
+        using DdpmModel model = new DdpmTrainer(options).Fit(Data(), progress);
+        string path = _folder.File($"{prediction}.ddpm");
+        model.Save(path);
+        using DdpmModel loaded = DdpmModel.Load(path);
+
+        progress.Reports.Should().OnlyContain(r => double.IsFinite(r.Loss));
+        model.PredictionType.Should().Be(prediction);
+        loaded.PredictionType.Should().Be(prediction);
+        foreach (SamplingMethod method in Enum.GetValues<SamplingMethod>())
+        {
+            using Tensor images = new DdpmSampler(new DdpmSamplerOptions { Seed = 1, Method = method, ClampEachStep = false }).Sample(loaded, 2);
+            images.isfinite().all().item<bool>().Should().BeTrue($"{method} sampling of a {prediction} model");
+        }
+    }
+
+    [Fact]
+    public void Zero_terminal_snr_with_noise_prediction_is_refused_with_advice()
+    {
+        var options = Small();
+        options.Schedule = new ZeroTerminalSnrSchedule(KnownBetaSchedules.Linear);
+
+        var act = () => new DdpmTrainer(options);
+
+        act.Should().Throw<Microsoft.Extensions.Options.OptionsValidationException>().WithMessage("*zero terminal SNR but Prediction is Epsilon*use Prediction = Velocity*");
+    }
+
+    [Fact]
+    public void Resuming_with_another_prediction_type_is_refused()
+    {
+        var options = Small();
+        options.CheckpointDirectory = _folder.Path;
+        using (new DdpmTrainer(options).Fit(Data()))
+        {
+        }
+
+        options.Prediction = PredictionType.Velocity;
+        var act = () => new DdpmTrainer(options).Fit(Data(), _folder.Path);
+
+        act.Should().Throw<Ddpm.Core.Checkpoints.CheckpointFormatException>().WithMessage("*trained to predict Epsilon but the options say Velocity*");
+    }
+
     private static DdpmTrainerOptions Small() => new()
     {
         Network = new SimpleUNetConfiguration { ImageChannels = 1, DownChannels = [4, 8], TimeEmbeddingDim = 8 },

@@ -1,0 +1,146 @@
+using Ddpm.Core.Data;
+using Ddpm.Core.Diffusion;
+using Ddpm.Core.Models;
+using Ddpm.Core.Sampling;
+using Ddpm.Core.Schedules;
+using Ddpm.Core.Tests.TestSupport;
+using FluentAssertions;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Ddpm.Core.Tests.Sampling;
+
+public sealed class DdimAndRespacingTests
+{
+    [Theory]
+    [InlineData(SamplingMethod.Ddim, TimestepSpacing.Linspace, 7)]
+    [InlineData(SamplingMethod.Ddim, TimestepSpacing.Trailing, 5)]
+    [InlineData(SamplingMethod.Ddpm, TimestepSpacing.Leading, 6)]
+    public void The_sampler_visits_exactly_the_chosen_timesteps(SamplingMethod method, TimestepSpacing spacing, int steps)
+    {
+        using DdpmModel model = TinyModels.Untrained(timesteps: 30);
+        var sampler = new DdpmSampler(new DdpmSamplerOptions { Seed = 1, Method = method, Spacing = spacing, Steps = steps });
+        var visited = new List<int>();
+
+        using Tensor images = sampler.Sample(model, 2, s => visited.Add(s.Timestep));
+
+        visited.Should().Equal(SamplingTimesteps.Create(30, steps, spacing));
+        images.isfinite().all().item<bool>().Should().BeTrue();
+    }
+
+    [Fact]
+    public void Ddim_with_eta_zero_is_deterministic_and_follows_eq_12_from_each_actual_previous_timestep()
+    {
+        // Linspace with 7 of 30 steps has uneven strides; each step must use the real previous ᾱ.
+        using DdpmModel model = TinyModels.Untrained(timesteps: 30);
+        var options = new DdpmSamplerOptions { Seed = 9, Method = SamplingMethod.Ddim, Steps = 7, Spacing = TimestepSpacing.Linspace, ClampEachStep = false };
+        var states = new List<Tensor>();
+        using Tensor images = new DdpmSampler(options).Sample(model, 2, s => states.Add(s.Sample.clone()));
+        int[] steps = SamplingTimesteps.Create(30, 7, TimestepSpacing.Linspace);
+        double[] alphaBar = Enumerable.Range(0, 30).Select(t => model.Scheduler.ValueAt(model.Scheduler.AlphasCumprod, t)).ToArray();
+
+        // Recompute steps 2..7 from the sampler's own state after step 1, without any random draw.
+        using (no_grad())
+        {
+            for (int i = 1; i < steps.Length; i++)
+            {
+                using var scope = NewDisposeScope();
+                int t = steps[i];
+                double previous = i + 1 < steps.Length ? alphaBar[steps[i + 1]] : 1;
+                Tensor x = states[i - 1];
+                Tensor eps = model.Network.call(x, full(new long[] { 2 }, t, dtype: ScalarType.Int64));
+                Tensor x0 = (x - (Math.Sqrt(1 - alphaBar[t]) * eps)) / Math.Sqrt(alphaBar[t]);
+                Tensor expected = (Math.Sqrt(previous) * x0) + (Math.Sqrt(1 - previous) * eps);
+                states[i].allclose(expected, rtol: 1e-4, atol: 1e-4).Should().BeTrue($"step {i} from t = {t}");
+            }
+        }
+
+        using Tensor again = new DdpmSampler(options).Sample(model, 2);
+        again.IsIdenticalTo(images).Should().BeTrue();
+        states.ForEach(s => s.Dispose());
+    }
+
+    [Fact]
+    public void Ddim_with_eta_one_over_all_steps_matches_ddpm_in_distribution()
+    {
+        // A network that outputs zero makes both chains Gaussian: compare the final mean and variance.
+        const int count = 4096;
+        using DdpmModel model = ZeroNetworkModel(timesteps: 6);
+        var ddpm = new DdpmSampler(new DdpmSamplerOptions { Seed = 1, BatchSize = count, ClampEachStep = false });
+        var ddim = new DdpmSampler(new DdpmSamplerOptions { Seed = 2, BatchSize = count, ClampEachStep = false, Method = SamplingMethod.Ddim, Eta = 1, Steps = 6 });
+
+        using Tensor a = ddpm.Sample(model, count);
+        using Tensor b = ddim.Sample(model, count);
+
+        using var scope = NewDisposeScope();
+        double varianceA = a.var().item<float>();
+        double varianceB = b.var().item<float>();
+        double meanA = a.mean().item<float>();
+        double meanB = b.mean().item<float>();
+
+        // 4096 images x 16 pixels; pixels are independent here. Standard error of a variance ≈ v √(2/n).
+        double n = count * 16;
+        Math.Abs(meanA - meanB).Should().BeLessThan(5 * Math.Sqrt(2 * Math.Max(varianceA, varianceB) / n));
+        Math.Abs(varianceA - varianceB).Should().BeLessThan(5 * Math.Max(varianceA, varianceB) * Math.Sqrt(4 / n));
+    }
+
+    [Fact]
+    public void More_steps_than_T_are_rejected_at_sampling_with_advice()
+    {
+        using DdpmModel model = TinyModels.Untrained(timesteps: 20);
+        var sampler = new DdpmSampler(new DdpmSamplerOptions { Method = SamplingMethod.Ddim, Steps = 50 });
+
+        var act = () => sampler.Sample(model, 1);
+
+        act.Should().Throw<ArgumentException>().WithMessage("*Steps is 50 but the model has only T = 20*use at most 20*");
+    }
+
+    [Fact]
+    public void Ddim_defaults_to_50_steps_or_T()
+    {
+        new DdpmSampler(new DdpmSamplerOptions { Method = SamplingMethod.Ddim }).GetTimesteps(1000).Should().HaveCount(50);
+        new DdpmSampler(new DdpmSamplerOptions { Method = SamplingMethod.Ddim }).GetTimesteps(20).Should().HaveCount(20);
+        new DdpmSampler().GetTimesteps(300).Should().HaveCount(300);
+    }
+
+    [Theory]
+    [InlineData(true, null)]
+    [InlineData(false, 0.9)]
+    public void Clipping_or_thresholding_bounds_the_predicted_sample(bool clip, double? percentile)
+    {
+        using DdpmModel model = TinyModels.Untrained(timesteps: 10);
+        var options = new DdpmSamplerOptions { Seed = 4, ClipPredictedSample = clip, DynamicThresholdingPercentile = percentile, ClampEachStep = false, Method = SamplingMethod.Ddim, Steps = 10 };
+
+        using Tensor images = new DdpmSampler(options).Sample(model, 3);
+
+        // With η = 0 the last step returns x̂_0 itself, which was bounded to [-1, 1].
+        images.abs().max().item<float>().Should().BeLessThanOrEqualTo(1f);
+        using Tensor unbounded = new DdpmSampler(new DdpmSamplerOptions { Seed = 4, ClampEachStep = false, Method = SamplingMethod.Ddim, Steps = 10 }).Sample(model, 3);
+        unbounded.IsIdenticalTo(images).Should().BeFalse();
+    }
+
+    [Fact]
+    public void Conflicting_bounds_and_bad_eta_are_rejected()
+    {
+        var both = () => new DdpmSampler(new DdpmSamplerOptions { ClipPredictedSample = true, DynamicThresholdingPercentile = 0.99 });
+        var eta = () => new DdpmSampler(new DdpmSamplerOptions { Eta = 1.5 });
+
+        both.Should().Throw<Microsoft.Extensions.Options.OptionsValidationException>().WithMessage("*choose one way*");
+        eta.Should().Throw<Microsoft.Extensions.Options.OptionsValidationException>().WithMessage("Eta is 1.5*");
+    }
+
+    private static DdpmModel ZeroNetworkModel(int timesteps)
+    {
+        var configuration = new SimpleUNetConfiguration { ImageChannels = 1, DownChannels = [4, 8], TimeEmbeddingDim = 8 };
+        var network = new SimpleUNet(configuration);
+        using (no_grad())
+        {
+            foreach (var parameter in network.parameters())
+            {
+                parameter.zero_();
+            }
+        }
+
+        return new DdpmModel(network, new NoiseScheduler(KnownBetaSchedules.Linear, timesteps), new ImageShape(1, 4, 4), configuration);
+    }
+}
