@@ -10,6 +10,7 @@ internal static class NetworkConfigurations
     private static readonly Dictionary<string, Type> Known = new(StringComparer.Ordinal)
     {
         ["simple-unet"] = typeof(SimpleUNetConfiguration),
+        ["unet"] = typeof(UNetConfiguration),
     };
 
     public static JsonNode? ToJson(INetworkConfiguration configuration) =>
