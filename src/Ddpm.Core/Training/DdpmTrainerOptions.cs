@@ -5,9 +5,11 @@ using Ddpm.Core.Schedules;
 namespace Ddpm.Core.Training;
 
 /// <summary>
-/// Options for <see cref="DdpmTrainer"/>. The defaults reproduce the notebook: T = 300 linear betas,
-/// the 62M-parameter SimpleUNet, L1 loss, Adam with learning rate 1e-3, batch 128, 100 epochs,
-/// random horizontal flips. <see cref="DdpmTrainerOptionsValidator"/> checks every value.
+/// Options for <see cref="DdpmTrainer"/>. The defaults follow the notebook (T = 300 linear betas, L1
+/// loss, Adam with learning rate 1e-3, batch 128, 100 epochs, random horizontal flips) except for the
+/// network, which is the improved <see cref="UNet"/>; set <see cref="Network"/> to a
+/// <see cref="SimpleUNetConfiguration"/> to reproduce the notebook exactly.
+/// <see cref="DdpmTrainerOptionsValidator"/> checks every value.
 /// </summary>
 public sealed class DdpmTrainerOptions
 {
@@ -104,8 +106,8 @@ public sealed class DdpmTrainerOptions
     public IBetaSchedule Schedule { get; set; } = KnownBetaSchedules.Linear;
 
     /// <summary>Gets or sets the network to build and train. Not used when a network instance is passed to Fit.</summary>
-    /// <value>The default value is the notebook's <see cref="SimpleUNetConfiguration"/> (3 channels, widths 64..1024).</value>
-    public INetworkConfiguration Network { get; set; } = new SimpleUNetConfiguration();
+    /// <value>The default value is <see cref="UNetPresets.Base"/> for 3 channels (9.6M parameters). The notebook's network is <c>new SimpleUNetConfiguration()</c>.</value>
+    public INetworkConfiguration Network { get; set; } = UNetPresets.Base();
 
     /// <summary>Gets or sets whether each image is flipped left-right with probability ½ each time it is used.</summary>
     /// <value>The default value is true (the notebook).</value>

@@ -9,7 +9,7 @@ namespace Ddpm.Core.Tests.Training;
 public sealed class DdpmTrainerOptionsTests
 {
     [Fact]
-    public void Defaults_reproduce_the_notebook()
+    public void Defaults_follow_the_notebook_except_for_the_network()
     {
         var options = new DdpmTrainerOptions();
 
@@ -23,8 +23,26 @@ public sealed class DdpmTrainerOptionsTests
         options.Seed.Should().BeNull();
         options.Timesteps.Should().Be(300);
         options.Schedule.Should().BeSameAs(KnownBetaSchedules.Linear);
-        options.Network.Should().BeOfType<SimpleUNetConfiguration>()
-            .Which.DownChannels.Should().Equal(64, 128, 256, 512, 1024);
+        options.Network.Should().BeOfType<UNetConfiguration>()
+            .Which.ChannelMultipliers.Should().Equal(1, 2, 2, 2);
+        options.Prediction.Should().Be(Ddpm.Core.Diffusion.PredictionType.Epsilon);
+        options.Optimizer.Should().Be(OptimizerType.Adam);
+        options.WeightDecay.Should().Be(0);
+        options.WarmupSteps.Should().Be(0);
+        options.LearningRateSchedule.Should().Be(LearningRateSchedule.Constant);
+        options.MaxGradNorm.Should().BeNull();
+        options.GradientAccumulationSteps.Should().Be(1);
+        options.Ema.Enabled.Should().BeTrue();
+        options.Ema.MaxDecay.Should().Be(0.9999);
+        options.Ema.Power.Should().Be(0.75);
+        options.MinSnrGamma.Should().BeNull();
+        options.PrefetchBatches.Should().Be(2);
+        options.CheckpointDirectory.Should().BeNull();
+        options.CheckpointInterval.Should().Be(1000);
+        options.CheckpointsToKeep.Should().Be(3);
+        options.SampleInterval.Should().BeNull();
+        options.SampleCount.Should().Be(16);
+        options.TensorBoardDirectory.Should().BeNull();
         options.RandomHorizontalFlip.Should().BeTrue();
         options.Shuffle.Should().BeTrue();
         options.LogInterval.Should().Be(50);
