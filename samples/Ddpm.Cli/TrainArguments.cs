@@ -21,13 +21,22 @@ internal sealed record TrainArguments
 
     public int SampleCount { get; init; } = 36;
 
+    public NetworkChoice Model { get; init; } = NetworkChoice.UNet;
+
+    public string Preset { get; init; } = "tiny";
+
     public const string Usage = """
         Usage: ddpm train [options]
 
-        Trains a small SimpleUNet DDPM (T = 300 linear betas, L1 loss, Adam 1e-3) and writes
+        Trains a small DDPM (T = 300 linear betas, L1 loss, Adam 1e-3) and writes
         samples.png, forward.png, denoising.png and checkpoints/ (Ctrl+C saves one).
 
         Options:
+          --model NAME       unet (default: the library's UNet, sampled with DDIM in 50 steps)
+                             or simple-unet (the notebook's network, narrowed, sampled like
+                             the notebook: 300 DDPM steps, batch statistics)
+          --preset NAME      UNet size: tiny (default; 0.18M parameters, fast on a CPU),
+                             small (1.7M) or base (9.6M)
           --data PATH        a folder of images (searched recursively) or an IDX file (.gz or not);
                              default: the bundled Fashion-MNIST test split (10,000 images)
           --out DIR          output folder (default: ddpm-output)
@@ -50,6 +59,8 @@ internal sealed record TrainArguments
             result = name switch
             {
                 "--data" => result with { Data = Value() },
+                "--model" => result with { Model = Network(Value()) },
+                "--preset" => result with { Preset = ParsePreset(Value()) },
                 "--out" => result with { Output = Value() },
                 "--steps" => result with { Steps = Int(name, Value(), 1, 10_000_000) },
                 "--batch-size" => result with { BatchSize = Int(name, Value(), 1, 65_536) },
@@ -68,6 +79,17 @@ internal sealed record TrainArguments
 
         return result;
     }
+
+    private static NetworkChoice Network(string text) => text switch
+    {
+        "unet" => NetworkChoice.UNet,
+        "simple-unet" => NetworkChoice.SimpleUNet,
+        _ => throw new ArgumentException($"--model is '{text}'; use unet or simple-unet."),
+    };
+
+    private static string ParsePreset(string text) => text is "tiny" or "small" or "base"
+        ? text
+        : throw new ArgumentException($"--preset is '{text}'; use tiny, small or base.");
 
     private static int Int(string name, string text, int min, int max)
     {
