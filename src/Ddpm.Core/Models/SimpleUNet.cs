@@ -73,7 +73,7 @@ public sealed class SimpleUNet : nn.Module<Tensor, Tensor, Tensor>
     /// <exception cref="ArgumentException">The input shape does not fit the network.</exception>
     public override Tensor forward(Tensor x, Tensor timestep)
     {
-        CheckInput(x, timestep);
+        NetworkInputs.Check(nameof(SimpleUNet), x, timestep, Configuration.ImageChannels, _sizeMultiple);
         using var scope = NewDisposeScope();
         Tensor t = _timeMlp.call(timestep);
         Tensor h = _conv0.call(x);
@@ -106,28 +106,5 @@ public sealed class SimpleUNet : nn.Module<Tensor, Tensor, Tensor>
         }
 
         base.Dispose(disposing);
-    }
-
-    private void CheckInput(Tensor x, Tensor timestep)
-    {
-        if (x.dim() != 4)
-        {
-            throw new ArgumentException($"SimpleUNet expects images of shape [B, C, H, W], not [{string.Join(", ", x.shape)}].", nameof(x));
-        }
-
-        if (x.shape[1] != Configuration.ImageChannels)
-        {
-            throw new ArgumentException($"SimpleUNet was built for {Configuration.ImageChannels} channel(s) but the input has {x.shape[1]}.", nameof(x));
-        }
-
-        if (x.shape[2] % _sizeMultiple != 0 || x.shape[3] % _sizeMultiple != 0)
-        {
-            throw new ArgumentException($"SimpleUNet needs image sizes divisible by {_sizeMultiple}, not {x.shape[2]}x{x.shape[3]}.", nameof(x));
-        }
-
-        if (timestep.dim() != 1 || timestep.shape[0] != x.shape[0])
-        {
-            throw new ArgumentException($"SimpleUNet expects one timestep per image (shape [{x.shape[0]}]), not [{string.Join(", ", timestep.shape)}].", nameof(timestep));
-        }
     }
 }

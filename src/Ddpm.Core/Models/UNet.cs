@@ -141,7 +141,7 @@ public sealed class UNet : nn.Module<Tensor, Tensor, Tensor>
     /// <exception cref="ArgumentException">The input shape does not fit the network.</exception>
     public override Tensor forward(Tensor x, Tensor timestep)
     {
-        CheckInput(x, timestep);
+        NetworkInputs.Check(nameof(UNet), x, timestep, Configuration.ImageChannels, Configuration.SizeMultiple);
         using var scope = NewDisposeScope();
         Tensor time = _timeEmbedding.call(timestep);
         Tensor h = _convIn.call(x);
@@ -200,24 +200,5 @@ public sealed class UNet : nn.Module<Tensor, Tensor, Tensor>
         }
 
         base.Dispose(disposing);
-    }
-
-    private void CheckInput(Tensor x, Tensor timestep)
-    {
-        int multiple = Configuration.SizeMultiple;
-        if (x.dim() != 4 || x.shape[1] != Configuration.ImageChannels)
-        {
-            throw new ArgumentException($"UNet expects images of shape [B, {Configuration.ImageChannels}, H, W], not [{string.Join(", ", x.shape)}].", nameof(x));
-        }
-
-        if (x.shape[2] % multiple != 0 || x.shape[3] % multiple != 0)
-        {
-            throw new ArgumentException($"UNet needs image sizes divisible by {multiple}, not {x.shape[2]}x{x.shape[3]}.", nameof(x));
-        }
-
-        if (timestep.dim() != 1 || timestep.shape[0] != x.shape[0])
-        {
-            throw new ArgumentException($"UNet expects one timestep per image (shape [{x.shape[0]}]), not [{string.Join(", ", timestep.shape)}].", nameof(timestep));
-        }
     }
 }
