@@ -70,6 +70,9 @@ public sealed class DdpmModel : IDisposable
     /// <summary>Gets what the network predicts: the noise, the clean sample or the velocity.</summary>
     public PredictionType PredictionType { get; }
 
+    /// <summary>Gets the class names of a class-conditional model, indexed by label; empty for an unconditional one.</summary>
+    public IReadOnlyList<string> ClassNames { get; internal set; } = [];
+
     /// <summary>Gets the shape of one image.</summary>
     public ImageShape ImageShape { get; }
 

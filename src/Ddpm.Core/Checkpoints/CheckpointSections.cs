@@ -29,7 +29,8 @@ internal sealed record ModelSection(
     int Width,
     long TrainedSteps,
     long ParameterCount,
-    Ddpm.Core.Diffusion.PredictionType? Prediction = null);
+    Ddpm.Core.Diffusion.PredictionType? Prediction = null,
+    string[]? ClassNames = null);
 
 /// <summary>The "scheduler" section: the schedule's name, T and its exact betas.</summary>
 internal sealed record SchedulerSection(string Schedule, string Description, int Timesteps, double[] Betas);

@@ -27,7 +27,8 @@ internal static class ModelCheckpoint
             model.ImageShape.Width,
             model.TrainedSteps,
             model.ParameterCount,
-            model.PredictionType)));
+            model.PredictionType,
+            [.. model.ClassNames])));
         writer.AddJson(CheckpointSections.Scheduler, Json(new SchedulerSection(
             model.Scheduler.Schedule.Name, model.Scheduler.Schedule.ToString() ?? model.Scheduler.Schedule.Name, model.Scheduler.Timesteps, model.Scheduler.BetaValues)));
         writer.AddTensors(CheckpointSections.Network, model.Network.state_dict());
@@ -81,6 +82,7 @@ internal static class ModelCheckpoint
             ema?.eval();
             var result = new DdpmModel(network, noise, shape, configuration, model.TrainedSteps, ema, model.Prediction ?? PredictionType.Epsilon);
             result.Losses.AddRange(ReadLosses(reader));
+            result.ClassNames = model.ClassNames ?? [];
             return result;
         }
         catch

@@ -14,7 +14,8 @@ internal sealed class BatchPrefetcher : IDisposable
     private readonly BatchPlan _plan;
     private readonly long _end;
     private readonly ConcurrentBag<float[]> _pool = [];
-    private readonly BlockingCollection<(long MicroBatch, float[] Buffer)>? _queue;
+    private readonly BlockingCollection<(long MicroBatch, float[] Buffer, long[]? Labels)>? _queue;
+    private readonly ILabeledImageDataset? _labeled;
     private readonly CancellationTokenSource _stop = new();
     private readonly Task? _producer;
     private readonly int[] _indices;
@@ -22,7 +23,7 @@ internal sealed class BatchPrefetcher : IDisposable
     private long _next;
     private Exception? _failure;
 
-    public BatchPrefetcher(IImageDataset dataset, BatchPlan plan, long start, long end, int depth)
+    public BatchPrefetcher(IImageDataset dataset, BatchPlan plan, long start, long end, int depth, bool withLabels = false)
     {
         _dataset = dataset;
         _plan = plan;
@@ -30,22 +31,23 @@ internal sealed class BatchPrefetcher : IDisposable
         _end = end;
         _indices = new int[plan.BatchSize];
         _image = new float[dataset.Shape.ElementCount];
+        _labeled = withLabels ? (ILabeledImageDataset)dataset : null;
         if (depth > 0)
         {
-            _queue = new BlockingCollection<(long, float[])>(depth);
+            _queue = new BlockingCollection<(long, float[], long[]?)>(depth);
             _producer = Task.Factory.StartNew(() => Produce(start), TaskCreationOptions.LongRunning);
         }
     }
 
-    /// <summary>The next micro-batch's values, [B, C, H, W] flattened; give the buffer back with <see cref="Return"/>.</summary>
-    public (long MicroBatch, float[] Buffer) Next()
+    /// <summary>The next micro-batch's values, [B, C, H, W] flattened, and its labels if asked for; give the buffer back with <see cref="Return"/>.</summary>
+    public (long MicroBatch, float[] Buffer, long[]? Labels) Next()
     {
         if (_queue is null)
         {
             float[] buffer = Rent();
             long microBatch = _next++;
-            Fill(microBatch, buffer, _indices, _image);
-            return (microBatch, buffer);
+            long[]? labels = Fill(microBatch, buffer, _indices, _image);
+            return (microBatch, buffer, labels);
         }
 
         try
@@ -85,8 +87,8 @@ internal sealed class BatchPrefetcher : IDisposable
             for (long microBatch = start; microBatch < _end; microBatch++)
             {
                 float[] buffer = Rent();
-                Fill(microBatch, buffer, indices, image);
-                _queue!.Add((microBatch, buffer), _stop.Token);
+                long[]? labels = Fill(microBatch, buffer, indices, image);
+                _queue!.Add((microBatch, buffer, labels), _stop.Token);
             }
         }
         catch (OperationCanceledException) when (_stop.IsCancellationRequested)
@@ -104,7 +106,7 @@ internal sealed class BatchPrefetcher : IDisposable
 
     private float[] Rent() => _pool.TryTake(out float[]? buffer) ? buffer : new float[_plan.BatchSize * _dataset.Shape.ElementCount];
 
-    private void Fill(long microBatch, float[] buffer, int[] indices, float[] image)
+    private long[]? Fill(long microBatch, float[] buffer, int[] indices, float[] image)
     {
         ImageShape shape = _dataset.Shape;
         int size = shape.ElementCount;
@@ -129,5 +131,7 @@ internal sealed class BatchPrefetcher : IDisposable
                 }
             }
         }
+
+        return _labeled is null ? null : indices.Select(i => (long)_labeled.GetLabel(i)).ToArray();
     }
 }

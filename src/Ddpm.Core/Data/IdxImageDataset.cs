@@ -10,19 +10,22 @@ namespace Ddpm.Core.Data;
 /// Grayscale images from an IDX file (the MNIST and Fashion-MNIST format: magic 0x00000803, unsigned
 /// bytes, dimensions N x H x W, big-endian), gzip-compressed or not, optionally resized to a square.
 /// </summary>
-public sealed class IdxImageDataset : IImageDataset
+public sealed class IdxImageDataset : ILabeledImageDataset
 {
     private const int UnsignedByte3DMagic = 0x00000803;
+    private const int UnsignedByte1DMagic = 0x00000801;
     private readonly byte[] _pixels;
+    private readonly int[]? _labels;
 
     /// <summary>Reads the images of an IDX file.</summary>
     /// <param name="path">The file, for example <c>train-images-idx3-ubyte.gz</c>; a gzip header is detected by content, not by name.</param>
     /// <param name="imageSize">Resize every image to this square size (SimpleUNet needs sizes divisible by 16, so 28 → 32); null keeps the file's size. Valid values: 1 to 4096.</param>
     /// <param name="maxImages">Read at most this many images, from the start; null reads all. Valid values: at least 1.</param>
+    /// <param name="labelsPath">The matching labels file (magic 0x00000801, for example <c>train-labels-idx1-ubyte.gz</c>); null for none. Classes are named by number.</param>
     /// <exception cref="ArgumentOutOfRangeException">An argument is out of range.</exception>
     /// <exception cref="FileNotFoundException">The file does not exist.</exception>
     /// <exception cref="InvalidDataException">The file is not a 3-D unsigned-byte IDX file, or is shorter than its header says.</exception>
-    public IdxImageDataset(string path, int? imageSize = null, int? maxImages = null)
+    public IdxImageDataset(string path, int? imageSize = null, int? maxImages = null, string? labelsPath = null)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(path);
         if (imageSize is < 1 or > 4096)
@@ -57,6 +60,12 @@ public sealed class IdxImageDataset : IImageDataset
         }
 
         int n = Math.Min(count, maxImages ?? int.MaxValue);
+        if (labelsPath is not null)
+        {
+            _labels = ReadLabels(labelsPath, count, n);
+            ClassNames = Enumerable.Range(0, _labels.Max() + 1).Select(i => i.ToString(System.Globalization.CultureInfo.InvariantCulture)).ToArray();
+        }
+
         Shape = new ImageShape(1, imageSize ?? height, imageSize ?? width);
         Count = n;
         int pixelsPerImage = Shape.Height * Shape.Width;
@@ -88,11 +97,42 @@ public sealed class IdxImageDataset : IImageDataset
     public ImageShape Shape { get; }
 
     /// <inheritdoc />
+    public int ClassCount => ClassNames.Count;
+
+    /// <inheritdoc />
+    public IReadOnlyList<string> ClassNames { get; } = [];
+
+    /// <inheritdoc />
+    public int GetLabel(int index) => DatasetGuard.Label(_labels, index);
+
+    /// <inheritdoc />
     public void CopyImage(int index, Span<float> destination)
     {
         DatasetGuard.CheckRead(this, index, destination);
         int size = Shape.ElementCount;
         ImageTensors.InterleavedBytesToPlanar(_pixels.AsSpan(index * size, size), Shape, destination);
+    }
+
+    private static int[] ReadLabels(string path, int imageCount, int keep)
+    {
+        if (!File.Exists(path))
+        {
+            throw new FileNotFoundException($"The IDX labels file '{path}' does not exist.", path);
+        }
+
+        byte[] content = ReadMaybeGzip(path);
+        if (content.Length < 8 || BinaryPrimitives.ReadInt32BigEndian(content) != UnsignedByte1DMagic)
+        {
+            throw new InvalidDataException($"'{path}' is not an IDX labels file: it must start with the magic number 0x00000801, as MNIST's train-labels-idx1-ubyte does.");
+        }
+
+        int count = BinaryPrimitives.ReadInt32BigEndian(content.AsSpan(4));
+        if (count != imageCount || content.Length - 8 != count)
+        {
+            throw new InvalidDataException($"'{path}' declares {count} labels and holds {content.Length - 8}, but the images file has {imageCount}; use the labels file that belongs to the images.");
+        }
+
+        return content.AsSpan(8, keep).ToArray().Select(b => (int)b).ToArray();
     }
 
     private static byte[] ReadMaybeGzip(string path)

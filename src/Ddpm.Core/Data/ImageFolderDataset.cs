@@ -14,9 +14,10 @@ namespace Ddpm.Core.Data;
 /// decoded once, in parallel, when the dataset is created, and kept as 8-bit pixels, so a bad file is
 /// reported before training starts and epochs after the first cost no decoding.
 /// </summary>
-public sealed class ImageFolderDataset : IImageDataset
+public sealed class ImageFolderDataset : ILabeledImageDataset
 {
     private readonly byte[][] _pixels;
+    private readonly int[]? _labels;
 
     /// <summary>Finds and decodes the images in <paramref name="directory"/>.</summary>
     /// <param name="directory">The folder to read.</param>
@@ -89,6 +90,17 @@ public sealed class ImageFolderDataset : IImageDataset
 
         Files = kept.Select(i => files[i]).ToArray();
         _pixels = kept.Select(i => decoded[i]).ToArray();
+
+        // Class labels from the first-level subfolders, when every image lies in one (folder/class/image.jpg).
+        string root = Path.GetFullPath(directory);
+        string?[] classes = Files.Select(f => Path.GetRelativePath(root, f).Split(Path.DirectorySeparatorChar) is { Length: > 1 } parts ? parts[0] : null).ToArray();
+        if (classes.All(c => c is not null))
+        {
+            ClassNames = classes.Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToArray()!;
+            var index = ClassNames.Select((name, i) => (name, i)).ToDictionary(p => p.name, p => p.i, StringComparer.Ordinal);
+            _labels = classes.Select(c => index[c!]).ToArray();
+        }
+
         logger.LogInformation("Loaded {Count} images of {Shape} from {Directory} ({Skipped} skipped)", Count, Shape, directory, SkippedFiles.Count);
     }
 
@@ -100,6 +112,15 @@ public sealed class ImageFolderDataset : IImageDataset
 
     /// <inheritdoc />
     public int Count => _pixels.Length;
+
+    /// <summary>Gets the number of classes: the first-level subfolders when every image lies in one, else 0.</summary>
+    public int ClassCount => ClassNames.Count;
+
+    /// <inheritdoc />
+    public IReadOnlyList<string> ClassNames { get; } = [];
+
+    /// <inheritdoc />
+    public int GetLabel(int index) => DatasetGuard.Label(_labels, index);
 
     /// <inheritdoc />
     public ImageShape Shape { get; }

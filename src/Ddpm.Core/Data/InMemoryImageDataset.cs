@@ -4,14 +4,18 @@ using static TorchSharp.torch;
 namespace Ddpm.Core.Data;
 
 /// <summary>A dataset over images already in memory: a tensor of shape [N, C, H, W] with values in [-1, 1].</summary>
-public sealed class InMemoryImageDataset : IImageDataset
+public sealed class InMemoryImageDataset : ILabeledImageDataset
 {
     private readonly float[] _values;
 
-    /// <summary>Copies <paramref name="images"/> (any device, any floating dtype) into managed memory.</summary>
+    private readonly int[]? _labels;
+
+    /// <summary>Copies <paramref name="images"/> (any device, any floating dtype) and optional labels into managed memory.</summary>
     /// <param name="images">Images of shape [N, C, H, W] with N ≥ 1 and every value finite and in [-1, 1].</param>
-    /// <exception cref="ArgumentException">The shape is wrong, or a value is not finite or lies outside [-1, 1]; the message names the first bad image.</exception>
-    public InMemoryImageDataset(Tensor images)
+    /// <param name="labels">Class labels, shape [N], integers in [0, <paramref name="classNames"/>.Count) (or [0, max + 1) without names); null for none.</param>
+    /// <param name="classNames">Names of the classes; null names them by number.</param>
+    /// <exception cref="ArgumentException">The shape is wrong, a value is not finite or lies outside [-1, 1], or a label is out of range; the message names the first bad image.</exception>
+    public InMemoryImageDataset(Tensor images, Tensor? labels = null, IReadOnlyList<string>? classNames = null)
     {
         ArgumentNullException.ThrowIfNull(images);
         if (images.dim() != 4 || images.shape[0] < 1)
@@ -32,6 +36,12 @@ public sealed class InMemoryImageDataset : IImageDataset
             _values = images.detach().to(ScalarType.Float32).cpu().contiguous().data<float>().ToArray();
         }
 
+        if (labels is not null)
+        {
+            _labels = DatasetGuard.ReadLabels(labels, Count, classNames?.Count);
+            ClassNames = classNames ?? Enumerable.Range(0, _labels.Max() + 1).Select(i => i.ToString(System.Globalization.CultureInfo.InvariantCulture)).ToArray();
+        }
+
         int size = Shape.ElementCount;
         for (int i = 0; i < _values.Length; i++)
         {
@@ -49,6 +59,15 @@ public sealed class InMemoryImageDataset : IImageDataset
 
     /// <inheritdoc />
     public ImageShape Shape { get; }
+
+    /// <inheritdoc />
+    public int ClassCount => ClassNames.Count;
+
+    /// <inheritdoc />
+    public IReadOnlyList<string> ClassNames { get; } = [];
+
+    /// <inheritdoc />
+    public int GetLabel(int index) => DatasetGuard.Label(_labels, index);
 
     /// <inheritdoc />
     public void CopyImage(int index, Span<float> destination)

@@ -13,10 +13,13 @@ namespace Ddpm.Core.Models;
 /// concatenates every skip connection. Output layers start at zero, so an untrained network predicts 0.
 /// Unlike <see cref="SimpleUNet"/>, it has no BatchNorm: it samples the same in eval mode as it trains.
 /// </summary>
-public sealed class UNet : nn.Module<Tensor, Tensor, Tensor>
+public sealed class UNet : nn.Module<Tensor, Tensor, Tensor>, IClassConditionalNetwork
 {
     [ComponentName(Name = "time_embed")]
     private readonly Sequential _timeEmbedding;
+
+    [ComponentName(Name = "class_embed")]
+    private readonly Embedding? _classEmbedding;
 
     [ComponentName(Name = "conv_in")]
     private readonly Conv2d _convIn;
@@ -69,6 +72,7 @@ public sealed class UNet : nn.Module<Tensor, Tensor, Tensor>
             ("1", nn.Linear(sinusoidDim, timeDim)),
             ("2", nn.SiLU()),
             ("3", nn.Linear(timeDim, timeDim)));
+        _classEmbedding = configuration.ClassCount > 0 ? nn.Embedding(configuration.ClassCount + 1, timeDim) : null;
         _convIn = nn.Conv2d(configuration.ImageChannels, baseChannels, kernel_size: 3, padding: 1);
 
         var skipChannels = new Stack<int>();
@@ -134,16 +138,37 @@ public sealed class UNet : nn.Module<Tensor, Tensor, Tensor>
     /// <summary>Gets the configuration the network was built from.</summary>
     public UNetConfiguration Configuration { get; }
 
+    /// <inheritdoc />
+    public int ClassCount => Configuration.ClassCount;
+
     /// <summary>Predicts ε, x_0 or v (as trained) from x_t and t.</summary>
     /// <param name="x">Noisy images, shape [B, C, H, W], H and W divisible by <see cref="UNetConfiguration.SizeMultiple"/>.</param>
     /// <param name="timestep">Timesteps, shape [B].</param>
     /// <returns>A tensor of shape [B, C, H, W].</returns>
     /// <exception cref="ArgumentException">The input shape does not fit the network.</exception>
-    public override Tensor forward(Tensor x, Tensor timestep)
+    public override Tensor forward(Tensor x, Tensor timestep) => Forward(x, timestep, null);
+
+    /// <summary>Predicts from x_t, t and, for a class-conditional network, a label per image.</summary>
+    /// <param name="x">Noisy images, shape [B, C, H, W].</param>
+    /// <param name="timestep">Timesteps, shape [B].</param>
+    /// <param name="classLabels">int64 labels, shape [B], in [0, <see cref="ClassCount"/>] (<see cref="ClassCount"/> = no class); null for all unconditional. Ignored by an unconditional network.</param>
+    /// <returns>A tensor of shape [B, C, H, W].</returns>
+    public Tensor Forward(Tensor x, Tensor timestep, Tensor? classLabels)
     {
         NetworkInputs.Check(nameof(UNet), x, timestep, Configuration.ImageChannels, Configuration.SizeMultiple);
         using var scope = NewDisposeScope();
         Tensor time = _timeEmbedding.call(timestep);
+        if (_classEmbedding is not null)
+        {
+            Tensor labels = classLabels ?? full(new long[] { x.shape[0] }, ClassCount, dtype: ScalarType.Int64, device: x.device);
+            if (labels.dim() != 1 || labels.shape[0] != x.shape[0])
+            {
+                throw new ArgumentException($"UNet expects one class label per image (shape [{x.shape[0]}]), not [{string.Join(", ", labels.shape)}].", nameof(classLabels));
+            }
+
+            time = time + _classEmbedding.call(labels);
+        }
+
         Tensor h = _convIn.call(x);
         var skips = new Stack<Tensor>();
         skips.Push(h);
@@ -187,6 +212,7 @@ public sealed class UNet : nn.Module<Tensor, Tensor, Tensor>
         if (disposing)
         {
             _timeEmbedding.Dispose();
+            _classEmbedding?.Dispose();
             _convIn.Dispose();
             _downBlocks.Dispose();
             _downsamples.Dispose();

@@ -44,6 +44,10 @@ public sealed class UNetConfiguration : INetworkConfiguration
     /// <value>The default value is 32. Valid values: 1 to 1024, dividing every level's width.</value>
     public int NormGroups { get; set; } = 32;
 
+    /// <summary>Gets or sets the number of classes for class-conditional training (an embedding added to the time embedding); 0 builds an unconditional network.</summary>
+    /// <value>The default value is 0. Valid values: 0 to 100,000.</value>
+    public int ClassCount { get; set; }
+
     /// <inheritdoc />
     public string Architecture => "unet";
 
@@ -123,6 +127,11 @@ public sealed class UNetConfiguration : INetworkConfiguration
             }
         }
 
+        if (ClassCount is < 0 or > 100_000)
+        {
+            throw new ArgumentException($"UNetConfiguration.ClassCount is {ClassCount}; it must lie in [0, 100000] (0 for an unconditional network).");
+        }
+
         if (!(Dropout >= 0 && Dropout <= 0.9))
         {
             throw new ArgumentException($"UNetConfiguration.Dropout is {Dropout}; it must lie in [0, 0.9].");
@@ -134,5 +143,5 @@ public sealed class UNetConfiguration : INetworkConfiguration
 
     /// <inheritdoc />
     public override string ToString() =>
-        $"UNet(channels {ImageChannels}, base {BaseChannels}, multipliers [{string.Join(", ", ChannelMultipliers)}], {BlocksPerLevel} blocks/level, attention at [{string.Join(", ", AttentionLevels)}], dropout {Dropout})";
+        $"UNet(channels {ImageChannels}, base {BaseChannels}, multipliers [{string.Join(", ", ChannelMultipliers)}], {BlocksPerLevel} blocks/level, attention at [{string.Join(", ", AttentionLevels)}], dropout {Dropout}{(ClassCount > 0 ? $", {ClassCount} classes" : string.Empty)})";
 }

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using Ddpm.Core.Diffusion;
+using Ddpm.Core.Models;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
@@ -72,6 +73,7 @@ public sealed class DdpmSampler
         ArgumentOutOfRangeException.ThrowIfLessThan(count, 1);
         Device device = ResolveDevice(model);
         int[] timesteps = GetTimesteps(model.Scheduler.Timesteps);
+        CheckClasses(model);
         int seed = Options.Seed ?? Random.Shared.Next();
         int batchCount = (count + Options.BatchSize - 1) / Options.BatchSize;
         nn.Module<Tensor, Tensor, Tensor> network = Options.Weights == ModelWeights.Ema && model.EmaNetwork is not null
@@ -92,8 +94,10 @@ public sealed class DdpmSampler
             var run = new Run(model, network, timesteps, generator, batchCount, onStep, progress, clock, cancellationToken);
             for (int batch = 0; batch < batchCount; batch++)
             {
-                int size = Math.Min(Options.BatchSize, count - (batch * Options.BatchSize));
-                batches.Add(SampleBatch(run, size, batch, device));
+                int first = batch * Options.BatchSize;
+                int size = Math.Min(Options.BatchSize, count - first);
+                long[]? labels = Options.Classes is { } classes ? Enumerable.Range(first, size).Select(i => (long)classes[i % classes.Count]).ToArray() : null;
+                batches.Add(SampleBatch(run, size, batch, device, labels));
             }
 
             using var scope = NewDisposeScope();
@@ -110,7 +114,7 @@ public sealed class DdpmSampler
         }
     }
 
-    private Tensor SampleBatch(Run run, int size, int batch, Device device)
+    private Tensor SampleBatch(Run run, int size, int batch, Device device, long[]? labels)
     {
         var shape = new long[] { size, run.Model.ImageShape.Channels, run.Model.ImageShape.Height, run.Model.ImageShape.Width };
         Tensor x = randn(shape, device: device, generator: run.Generator);
@@ -121,7 +125,7 @@ public sealed class DdpmSampler
                 run.Cancellation.ThrowIfCancellationRequested();
                 int t = run.Timesteps[i];
                 int previous = i + 1 < run.Timesteps.Length ? run.Timesteps[i + 1] : -1;
-                Tensor next = ReverseStep(run, x, t, previous);
+                Tensor next = ReverseStep(run, x, t, previous, labels);
                 x.Dispose();
                 x = next;
                 run.OnStep?.Invoke(new SamplingStep(t, batch, x));
@@ -139,12 +143,12 @@ public sealed class DdpmSampler
     }
 
     /// <summary>One reverse step x_t → x_{previous} (previous = -1: the final x_0), in its own dispose scope.</summary>
-    private Tensor ReverseStep(Run run, Tensor x, int t, int previous)
+    private Tensor ReverseStep(Run run, Tensor x, int t, int previous, long[]? labels)
     {
         using var scope = NewDisposeScope();
         NoiseScheduler scheduler = run.Model.Scheduler;
         Tensor timestep = full(new long[] { x.shape[0] }, t, dtype: ScalarType.Int64, device: x.device);
-        Tensor output = run.Network.call(x, timestep);
+        Tensor output = Predict(run.Network, x, timestep, labels);
         Tensor next;
         if (IsNotebookStep(run.Model.PredictionType, t, previous))
         {
@@ -175,6 +179,50 @@ public sealed class DdpmSampler
         }
 
         return next.MoveToOuterDisposeScope();
+    }
+
+    /// <summary>
+    /// The network's prediction; with classes, guided: ŷ_u + w (ŷ_c - ŷ_u), the conditional and unconditional
+    /// predictions computed in one doubled batch (w = 1 needs only the conditional one).
+    /// </summary>
+    private Tensor Predict(nn.Module<Tensor, Tensor, Tensor> network, Tensor x, Tensor timestep, long[]? labels)
+    {
+        if (labels is null)
+        {
+            return network.call(x, timestep);
+        }
+
+        var conditional = (IClassConditionalNetwork)network;
+        Tensor classes = tensor(labels, device: x.device);
+        if (Options.GuidanceScale == 1)
+        {
+            return conditional.Forward(x, timestep, classes);
+        }
+
+        Tensor none = full_like(classes, conditional.ClassCount);
+        Tensor both = conditional.Forward(cat([x, x]), cat([timestep, timestep]), cat([classes, none]));
+        Tensor[] halves = both.chunk(2, dim: 0);
+        return halves[1] + (Options.GuidanceScale * (halves[0] - halves[1]));
+    }
+
+    private void CheckClasses(DdpmModel model)
+    {
+        if (Options.Classes is not { } classes)
+        {
+            return;
+        }
+
+        int count = model.Network is IClassConditionalNetwork { ClassCount: > 0 } conditional ? conditional.ClassCount : 0;
+        if (count == 0)
+        {
+            throw new ArgumentException("DdpmSamplerOptions.Classes is set but the model is not class-conditional; leave Classes null, or train with ClassConditional = true.");
+        }
+
+        int bad = classes.FirstOrDefault(c => c >= count, -1);
+        if (bad >= 0)
+        {
+            throw new ArgumentException($"DdpmSamplerOptions.Classes holds {bad} but the model knows classes 0 to {count - 1}.");
+        }
     }
 
     /// <summary>The notebook's own arithmetic applies: ε-prediction, DDPM, consecutive timesteps, nothing bounding x̂_0.</summary>

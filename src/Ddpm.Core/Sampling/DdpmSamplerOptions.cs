@@ -46,6 +46,18 @@ public sealed class DdpmSamplerOptions
     /// <value>The default value is null. Valid values: null or (0, 1), typically 0.995.</value>
     public double? DynamicThresholdingPercentile { get; set; }
 
+    /// <summary>Gets or sets the classes to draw from a class-conditional model, assigned to the images in turn (image i gets Classes[i mod Count]); null draws unconditionally.</summary>
+    /// <value>The default value is null. Valid values: labels in [0, the model's class count).</value>
+    public IReadOnlyList<int>? Classes { get; set; }
+
+    /// <summary>
+    /// Gets or sets the classifier-free guidance scale w (Ho &amp; Salimans 2022): the prediction used is
+    /// unconditional + w · (conditional - unconditional). 1 uses the conditional prediction alone (one network
+    /// call per step); larger values follow the class more closely at some cost in diversity.
+    /// </summary>
+    /// <value>The default value is 1. Valid values: 0 to 100. Used only with <see cref="Classes"/>.</value>
+    public double GuidanceScale { get; set; } = 1;
+
     /// <summary>Gets or sets whether x_{t-1} is clamped to [-1, 1] after every step, as the notebook does. The returned images are clamped either way.</summary>
     /// <value>The default value is true.</value>
     public bool ClampEachStep { get; set; } = true;

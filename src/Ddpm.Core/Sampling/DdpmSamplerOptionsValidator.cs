@@ -70,6 +70,16 @@ public sealed class DdpmSamplerOptionsValidator : IValidateOptions<DdpmSamplerOp
             failures.Add("DynamicThresholdingPercentile and ClipPredictedSample are both set; choose one way of bounding x̂_0.");
         }
 
+        if (options.Classes is { Count: 0 } || options.Classes?.Any(c => c < 0) == true)
+        {
+            failures.Add("Classes must be null or hold at least one non-negative class label.");
+        }
+
+        if (!(options.GuidanceScale >= 0 && options.GuidanceScale <= 100))
+        {
+            failures.Add($"GuidanceScale is {options.GuidanceScale}; it must lie in [0, 100] (1: no guidance; 3 to 7 is typical).");
+        }
+
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
     }
 }

@@ -107,6 +107,7 @@ public sealed class DdpmTrainer
         CheckDataset(dataset);
         INetworkConfiguration configuration = Options.Network;
         configuration.Validate(dataset.Shape);
+        CheckConditioning(dataset, configuration);
         Device device = TorchDevices.Resolve(Options.Device, "DdpmTrainerOptions.Device");
 
         CheckpointReader? resume = resumeFrom is null ? null : CheckpointReader.Open(CheckpointStore.Resolve(resumeFrom, _logger));
@@ -121,6 +122,11 @@ public sealed class DdpmTrainer
             nn.Module<Tensor, Tensor, Tensor>? ema = Options.Ema.Enabled ? configuration.CreateNetwork() : null;
             BatchPlan plan = CreatePlan(dataset, seed);
             run = new TrainingRun(Options, dataset.Shape, network, ema, configuration, plan, seed, device);
+            if (Options.ClassConditional)
+            {
+                run.Model.ClassNames = ((ILabeledImageDataset)dataset).ClassNames;
+            }
+
             if (resume is not null)
             {
                 run.Restore(resume);
@@ -163,7 +169,7 @@ public sealed class DdpmTrainer
 
             long firstStep = run.Step;
             var clock = Stopwatch.StartNew();
-            using var batches = new BatchPrefetcher(dataset, plan, run.Step * accumulation, run.TotalSteps * accumulation, Options.PrefetchBatches);
+            using var batches = new BatchPrefetcher(dataset, plan, run.Step * accumulation, run.TotalSteps * accumulation, Options.PrefetchBatches, withLabels: Options.ClassConditional);
             while (run.Step < run.TotalSteps)
             {
                 if (cancellationToken.IsCancellationRequested)
@@ -275,6 +281,29 @@ public sealed class DdpmTrainer
         }
 
         return training;
+    }
+
+    /// <summary>With class conditioning on, the data must carry labels and the network must take as many classes.</summary>
+    private void CheckConditioning(IImageDataset dataset, INetworkConfiguration configuration)
+    {
+        if (!Options.ClassConditional)
+        {
+            return;
+        }
+
+        if (dataset is not ILabeledImageDataset { ClassCount: > 0 } labeled)
+        {
+            throw new ArgumentException(
+                "ClassConditional is true but the dataset has no class labels; use an image folder with one subfolder per class, an IDX file with its labels file, or in-memory images with labels.", nameof(dataset));
+        }
+
+        using nn.Module<Tensor, Tensor, Tensor> probe = configuration.CreateNetwork();
+        if (probe is not IClassConditionalNetwork conditional || conditional.ClassCount != labeled.ClassCount)
+        {
+            throw new ArgumentException(
+                $"ClassConditional is true and the dataset has {labeled.ClassCount} classes, but {configuration} {(probe is IClassConditionalNetwork ? $"is built for {((IClassConditionalNetwork)probe).ClassCount}" : "cannot take class labels")}; use a UNetConfiguration with ClassCount = {labeled.ClassCount}.",
+                nameof(dataset));
+        }
     }
 
     private BatchPlan CreatePlan(IImageDataset dataset, int seed) =>

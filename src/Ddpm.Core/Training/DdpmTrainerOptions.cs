@@ -109,6 +109,18 @@ public sealed class DdpmTrainerOptions
     /// <value>The default value is <see cref="UNetPresets.Base"/> for 3 channels (9.6M parameters). The notebook's network is <c>new SimpleUNetConfiguration()</c>.</value>
     public INetworkConfiguration Network { get; set; } = UNetPresets.Base();
 
+    /// <summary>
+    /// Gets or sets whether the network is told each image's class, so that samples can be asked for by
+    /// class with classifier-free guidance (Ho &amp; Salimans 2022). Needs an <see cref="Data.ILabeledImageDataset"/>
+    /// with labels and a network built for that many classes (for example <c>UNetConfiguration.ClassCount</c>).
+    /// </summary>
+    /// <value>The default value is false (unconditional).</value>
+    public bool ClassConditional { get; set; }
+
+    /// <summary>Gets or sets the probability that a label is replaced by the "no class" token in training, which teaches the unconditional prediction that guidance needs.</summary>
+    /// <value>The default value is 0.1. Valid values: [0, 1). Used only when <see cref="ClassConditional"/> is true.</value>
+    public double LabelDropout { get; set; } = 0.1;
+
     /// <summary>Gets or sets whether each image is flipped left-right with probability ½ each time it is used.</summary>
     /// <value>The default value is true (the notebook).</value>
     public bool RandomHorizontalFlip { get; set; } = true;

@@ -168,6 +168,11 @@ public sealed class DdpmTrainerOptionsValidator : IValidateOptions<DdpmTrainerOp
             failures.Add($"MinSnrGamma is {gamma}; it must be null (no weighting) or a finite number greater than 0, for example 5.");
         }
 
+        if (!(options.LabelDropout >= 0 && options.LabelDropout < 1))
+        {
+            failures.Add($"LabelDropout is {options.LabelDropout}; it must lie in [0, 1), for example 0.1.");
+        }
+
         if (options.PrefetchBatches is < 0 or > 64)
         {
             failures.Add($"PrefetchBatches is {options.PrefetchBatches}; it must lie in [0, 64].");

@@ -101,7 +101,7 @@ internal sealed class TrainingRun : IDisposable
         for (int micro = 0; micro < accumulation; micro++)
         {
             using var scope = NewDisposeScope();
-            (long microBatch, float[] buffer) = batches.Next();
+            (long microBatch, float[] buffer, long[]? labels) = batches.Next();
             Epoch = _plan.EpochOf(microBatch);
             Tensor x0 = tensor(buffer, [_options.BatchSize, shape.Channels, shape.Height, shape.Width]);
             batches.Return(buffer);
@@ -114,7 +114,10 @@ internal sealed class TrainingRun : IDisposable
             Tensor noise = randn(x0.shape, dtype: x0.dtype, device: Device, generator: Generator);
             Tensor xt = Model.Scheduler.AddNoiseCore(x0, noise, t);
             Tensor target = Model.Scheduler.TargetCore(_options.Prediction, x0, noise, t);
-            Tensor loss = TrainingLoss.Compute(_options, Model.Network.call(xt, t), target, t, Model.Scheduler);
+            Tensor predicted = labels is null
+                ? Model.Network.call(xt, t)
+                : ((IClassConditionalNetwork)Model.Network).Forward(xt, t, DropLabels(labels));
+            Tensor loss = TrainingLoss.Compute(_options, predicted, target, t, Model.Scheduler);
             double value = loss.item<float>();
             if (!double.IsFinite(value))
             {
@@ -145,6 +148,15 @@ internal sealed class TrainingRun : IDisposable
     }
 
     public long TotalSteps { get; set; }
+
+    /// <summary>The batch's labels on the device, each replaced by the "no class" token with probability LabelDropout.</summary>
+    private Tensor DropLabels(long[] labels)
+    {
+        int noClass = ((IClassConditionalNetwork)Model.Network).ClassCount;
+        Tensor values = tensor(labels, device: Device);
+        Tensor dropped = rand(new long[] { labels.Length }, device: Device, generator: Generator) < _options.LabelDropout;
+        return values.masked_fill(dropped, noClass);
+    }
 
     /// <summary>Writes everything needed to continue the run.</summary>
     public void WriteCheckpoint(CheckpointWriter writer)
