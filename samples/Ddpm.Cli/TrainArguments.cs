@@ -9,7 +9,7 @@ internal sealed record TrainArguments
 
     public string Output { get; init; } = "ddpm-output";
 
-    public int Steps { get; init; } = 500;
+    public int Steps { get; init; } = 1000;
 
     public int BatchSize { get; init; } = 32;
 
@@ -40,7 +40,7 @@ internal sealed record TrainArguments
           --data PATH        a folder of images (searched recursively) or an IDX file (.gz or not);
                              default: the bundled Fashion-MNIST test split (10,000 images)
           --out DIR          output folder (default: ddpm-output)
-          --steps N          optimiser steps (default: 500)
+          --steps N          optimiser steps (default: 1000)
           --batch-size N     images per step (default: 32)
           --image-size N     square size in pixels, a multiple of 8 (default: 32)
           --device NAME      cpu, cuda or cuda:N (default: cpu)
