@@ -12,6 +12,8 @@ internal sealed class Arguments
           soak-sampling  [--images 2000]                sample in batches of 100; live tensors and RSS per batch
           fault          [--kills 20] [--steps 3000] [--interval 10] [--dir DIR]
                                                         kill -9 a training child repeatedly; every resume must succeed
+          train-classifier [--data /usr/share/datasets/fashion-mnist] [--out src/Ddpm.Core/Evaluation/fashion-mnist-classifier.ddpm] [--epochs 4]
+                                                        train the classifier SampleQualityEvaluator ships (apt-get install dataset-fashion-mnist)
 
         Exit code: 0 when the verdict is FLAT / ALL RESUMES SUCCEEDED, 1 otherwise, 2 for bad arguments.
         """;

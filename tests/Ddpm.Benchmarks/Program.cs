@@ -24,6 +24,15 @@ try
                 break;
             }
 
+        case "train-classifier":
+            {
+                string data = options.String("data") ?? "/usr/share/datasets/fashion-mnist";
+                string output = options.String("out") ?? "src/Ddpm.Core/Evaluation/fashion-mnist-classifier.ddpm";
+                int epochs = options.Int("epochs", 4, 1);
+                command = () => ClassifierTraining.Run(data, output, epochs);
+                break;
+            }
+
         case "soak-sampling":
             {
                 int images = options.Int("images", 2000, 1);

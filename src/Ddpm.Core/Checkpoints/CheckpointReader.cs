@@ -15,10 +15,10 @@ namespace Ddpm.Core.Checkpoints;
 internal sealed class CheckpointReader : IDisposable
 {
     private const long MaxJsonBytes = 64L << 20;
-    private readonly FileStream _stream;
+    private readonly Stream _stream;
     private readonly Dictionary<string, (SectionKind Kind, long Offset, long Length, uint Crc)> _sections = new(StringComparer.Ordinal);
 
-    private CheckpointReader(string path, FileStream stream)
+    private CheckpointReader(string path, Stream stream)
     {
         Path = path;
         _stream = stream;
@@ -37,8 +37,13 @@ internal sealed class CheckpointReader : IDisposable
             throw new FileNotFoundException($"The checkpoint '{path}' does not exist.", path);
         }
 
-        var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 20);
-        var reader = new CheckpointReader(path, stream);
+        return Open(new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 20), path);
+    }
+
+    /// <summary>Reads a checkpoint from a seekable stream (for example an embedded resource); the reader owns the stream.</summary>
+    public static CheckpointReader Open(Stream stream, string name)
+    {
+        var reader = new CheckpointReader(name, stream);
         try
         {
             reader.ReadDirectory();

@@ -1,0 +1,137 @@
+using System.Text.Json.Nodes;
+using Ddpm.Core.Checkpoints;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Ddpm.Core.Evaluation;
+
+/// <summary>
+/// Scores generated Fashion-MNIST images (32x32, one channel, values in [-1, 1]) with a small
+/// classifier shipped in the package: the Fréchet distance of its penultimate features against the
+/// real test set (FID's formula, Heusel et al. 2017, with a Fashion-MNIST network instead of
+/// Inception), the class histogram and its entropy, and the mean confidence.
+/// </summary>
+public sealed class SampleQualityEvaluator : IDisposable
+{
+    private const string ResourceName = "Ddpm.Core.Evaluation.fashion-mnist-classifier.ddpm";
+    private const int BatchSize = 500;
+    private readonly FashionMnistClassifier _classifier;
+    private readonly Tensor _referenceMean;
+    private readonly Tensor _referenceCovariance;
+
+    private SampleQualityEvaluator(FashionMnistClassifier classifier, Tensor mean, Tensor covariance, double accuracy)
+    {
+        _classifier = classifier;
+        _referenceMean = mean;
+        _referenceCovariance = covariance;
+        ClassifierAccuracy = accuracy;
+    }
+
+    /// <summary>Gets the classifier's accuracy on the Fashion-MNIST test set, measured when it was trained.</summary>
+    public double ClassifierAccuracy { get; }
+
+    /// <summary>Loads the classifier and the test-set feature statistics shipped in the package.</summary>
+    /// <returns>The evaluator; the caller owns it.</returns>
+    public static SampleQualityEvaluator Load()
+    {
+        Stream stream = typeof(SampleQualityEvaluator).Assembly.GetManifestResourceStream(ResourceName)
+            ?? throw new InvalidOperationException($"The package lacks its classifier resource '{ResourceName}'.");
+        using CheckpointReader reader = CheckpointReader.Open(stream, ResourceName);
+        var classifier = new FashionMnistClassifier();
+        ModelCheckpoint.LoadInto(reader, classifier, "network");
+        classifier.eval();
+        Dictionary<string, Tensor> reference = reader.ReadTensors("reference");
+        double accuracy = reader.ReadJson("meta")["accuracy"]!.GetValue<double>();
+        return new SampleQualityEvaluator(classifier, reference["mean"], reference["covariance"], accuracy);
+    }
+
+    /// <summary>Evaluates a set of samples.</summary>
+    /// <param name="images">Samples of shape [N, 1, 32, 32] with values in [-1, 1], N ≥ 2 (a few thousand for a stable distance).</param>
+    /// <returns>The scores.</returns>
+    /// <exception cref="ArgumentException">The tensor's shape is wrong.</exception>
+    public SampleQuality Evaluate(Tensor images)
+    {
+        ArgumentNullException.ThrowIfNull(images);
+        if (images.dim() != 4 || images.shape[1] != 1 || images.shape[2] != 32 || images.shape[3] != 32 || images.shape[0] < 2)
+        {
+            throw new ArgumentException(
+                $"The samples must have shape [N, 1, 32, 32] with N ≥ 2 (Fashion-MNIST padded or resized to 32x32), not [{string.Join(", ", images.shape)}].", nameof(images));
+        }
+
+        using var scope = NewDisposeScope();
+        (Tensor features, Tensor probabilities) = Features(_classifier, images);
+        Tensor mean = features.mean([0]);
+        Tensor covariance = Covariance(features, mean);
+        double distance = FrechetDistance(mean, covariance, _referenceMean, _referenceCovariance);
+        Tensor predicted = probabilities.argmax(1);
+        double[] histogram = bincount(predicted, minlength: FashionMnistClassifier.ClassCount).to(ScalarType.Float64).div(images.shape[0]).data<double>().ToArray();
+        double entropy = -histogram.Where(p => p > 0).Sum(p => p * Math.Log(p));
+        double confidence = probabilities.max(1).values.mean().to(ScalarType.Float64).item<double>();
+        return new SampleQuality(distance, histogram, entropy, confidence, (int)images.shape[0]);
+    }
+
+    /// <summary>Disposes the classifier and the reference statistics.</summary>
+    public void Dispose()
+    {
+        _classifier.Dispose();
+        _referenceMean.Dispose();
+        _referenceCovariance.Dispose();
+    }
+
+    /// <summary>Writes a trained classifier and the feature statistics of <paramref name="referenceImages"/> (the test set).</summary>
+    internal static void WriteReference(string path, nn.Module classifier, Tensor referenceImages, double accuracy)
+    {
+        using var scope = NewDisposeScope();
+        var network = (FashionMnistClassifier)classifier;
+        network.eval();
+        (Tensor features, _) = Features(network, referenceImages);
+        Tensor mean = features.mean([0]);
+        using var writer = new CheckpointWriter(path);
+        writer.AddJson("meta", new JsonObject { ["format"] = "fashion-mnist-classifier", ["accuracy"] = accuracy, ["referenceCount"] = referenceImages.shape[0] });
+        writer.AddTensors("network", network.state_dict());
+        writer.AddTensors("reference", [new("mean", mean), new("covariance", Covariance(features, mean))]);
+        writer.Commit();
+    }
+
+    /// <summary>A new, untrained classifier (for the program that trains the shipped one).</summary>
+    internal static nn.Module<Tensor, Tensor> CreateClassifier() => new FashionMnistClassifier();
+
+    /// <summary>Penultimate features (float64) and class probabilities of every image, in batches.</summary>
+    private static (Tensor Features, Tensor Probabilities) Features(FashionMnistClassifier classifier, Tensor images)
+    {
+        var features = new List<Tensor>();
+        var probabilities = new List<Tensor>();
+        using (no_grad())
+        {
+            for (long start = 0; start < images.shape[0]; start += BatchSize)
+            {
+                long length = Math.Min(BatchSize, images.shape[0] - start);
+                (Tensor f, Tensor logits) = classifier.FeaturesAndLogits(images.narrow(0, start, length).to(ScalarType.Float32).cpu());
+                features.Add(f.to(ScalarType.Float64));
+                probabilities.Add(nn.functional.softmax(logits, 1));
+            }
+        }
+
+        return (cat(features, 0), cat(probabilities, 0));
+    }
+
+    private static Tensor Covariance(Tensor features, Tensor mean)
+    {
+        Tensor centred = features - mean;
+        return centred.t().matmul(centred) / (features.shape[0] - 1);
+    }
+
+    /// <summary>d² = ‖μ₁ - μ₂‖² + Tr(Σ₁ + Σ₂ - 2 (Σ₁Σ₂)^½), with Tr (Σ₁Σ₂)^½ = Σ √λ(Σ₁^½ Σ₂ Σ₁^½).</summary>
+    private static double FrechetDistance(Tensor mean1, Tensor covariance1, Tensor mean2, Tensor covariance2)
+    {
+        using var scope = NewDisposeScope();
+        Tensor m2 = mean2.to(ScalarType.Float64);
+        Tensor c2 = covariance2.to(ScalarType.Float64);
+        (Tensor values, Tensor vectors) = linalg.eigh(covariance1);
+        Tensor root1 = vectors.matmul(diag(values.clamp_min(0).sqrt())).matmul(vectors.t());
+        Tensor product = root1.matmul(c2).matmul(root1);
+        Tensor traceRoot = linalg.eigvalsh((product + product.t()) / 2).clamp_min(0).sqrt().sum();
+        Tensor distance = (mean1 - m2).square().sum() + covariance1.trace() + c2.trace() - (2 * traceRoot);
+        return distance.item<double>();
+    }
+}
