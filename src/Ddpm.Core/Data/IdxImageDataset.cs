@@ -21,12 +21,18 @@ public sealed class IdxImageDataset : ILabeledImageDataset
     /// <param name="path">The file, for example <c>train-images-idx3-ubyte.gz</c>; a gzip header is detected by content, not by name.</param>
     /// <param name="imageSize">Resize every image to this square size (SimpleUNet needs sizes divisible by 16, so 28 → 32); null keeps the file's size. Valid values: 1 to 4096.</param>
     /// <param name="maxImages">Read at most this many images, from the start; null reads all. Valid values: at least 1.</param>
+    /// <param name="padTo">Pad every image with black borders, centred, to this square size instead of resizing (28 → 32 keeps Fashion-MNIST's pixels exact); null for no padding. Not with <paramref name="imageSize"/>. Valid values: at least the file's height and width.</param>
     /// <param name="labelsPath">The matching labels file (magic 0x00000801, for example <c>train-labels-idx1-ubyte.gz</c>); null for none. Classes are named by number.</param>
     /// <exception cref="ArgumentOutOfRangeException">An argument is out of range.</exception>
     /// <exception cref="FileNotFoundException">The file does not exist.</exception>
     /// <exception cref="InvalidDataException">The file is not a 3-D unsigned-byte IDX file, or is shorter than its header says.</exception>
-    public IdxImageDataset(string path, int? imageSize = null, int? maxImages = null, string? labelsPath = null)
+    public IdxImageDataset(string path, int? imageSize = null, int? maxImages = null, string? labelsPath = null, int? padTo = null)
     {
+        if (padTo is not null && imageSize is not null)
+        {
+            throw new ArgumentException("Give imageSize (resize) or padTo (pad), not both.", nameof(padTo));
+        }
+
         ArgumentException.ThrowIfNullOrWhiteSpace(path);
         if (imageSize is < 1 or > 4096)
         {
@@ -66,7 +72,12 @@ public sealed class IdxImageDataset : ILabeledImageDataset
             ClassNames = Enumerable.Range(0, _labels.Max() + 1).Select(i => i.ToString(System.Globalization.CultureInfo.InvariantCulture)).ToArray();
         }
 
-        Shape = new ImageShape(1, imageSize ?? height, imageSize ?? width);
+        if (padTo is int target && (target < height || target < width || target > 4096))
+        {
+            throw new ArgumentOutOfRangeException(nameof(padTo), padTo, $"padTo must lie in [{Math.Max(height, width)}, 4096] for {height}x{width} images.");
+        }
+
+        Shape = new ImageShape(1, padTo ?? imageSize ?? height, padTo ?? imageSize ?? width);
         Count = n;
         int pixelsPerImage = Shape.Height * Shape.Width;
         if ((long)n * pixelsPerImage > Array.MaxLength)
@@ -75,7 +86,21 @@ public sealed class IdxImageDataset : ILabeledImageDataset
         }
 
         _pixels = new byte[n * pixelsPerImage];
-        if (imageSize is not int size)
+        if (padTo is int padded)
+        {
+            // Pixel 0 is black, the background of MNIST-style images.
+            int top = (padded - height) / 2;
+            int left = (padded - width) / 2;
+            for (int i = 0; i < n; i++)
+            {
+                for (int y = 0; y < height; y++)
+                {
+                    content.AsSpan(16 + (i * height * width) + (y * width), width)
+                        .CopyTo(_pixels.AsSpan((i * pixelsPerImage) + ((top + y) * padded) + left, width));
+                }
+            }
+        }
+        else if (imageSize is not int size)
         {
             Array.Copy(content, 16, _pixels, 0, _pixels.Length);
         }

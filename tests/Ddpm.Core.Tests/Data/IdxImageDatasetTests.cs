@@ -42,6 +42,25 @@ public sealed class IdxImageDatasetTests : IDisposable
     }
 
     [Fact]
+    public void Padding_centres_the_exact_pixels_on_black()
+    {
+        string path = Write("images.idx", Idx(2, 2, 2, i => (byte)(i % 4 == 0 ? 255 : 51)), gzip: false);
+
+        var dataset = new IdxImageDataset(path, padTo: 4);
+        var both = () => new IdxImageDataset(path, imageSize: 4, padTo: 4);
+        var tooSmall = () => new IdxImageDataset(path, padTo: 1);
+
+        dataset.Shape.Should().Be(new ImageShape(1, 4, 4));
+        var pixels = new float[16];
+        dataset.CopyImage(0, pixels);
+        pixels[5].Should().Be(1f, "the 2x2 image starts at (1, 1)");
+        pixels[6].Should().BeApproximately((51 / 127.5f) - 1, 1e-6f);
+        pixels.Where((_, i) => i is not (5 or 6 or 9 or 10)).Should().OnlyContain(v => v == -1f, "the border is black");
+        both.Should().Throw<ArgumentException>().WithMessage("*not both*");
+        tooSmall.Should().Throw<ArgumentOutOfRangeException>().WithMessage("*padTo must lie in [2, 4096]*");
+    }
+
+    [Fact]
     public void A_wrong_magic_number_is_rejected()
     {
         byte[] content = Idx(1, 2, 2, _ => 0);
