@@ -25,6 +25,10 @@ internal static class DatasetGuard
         return values;
     }
 
+    /// <summary>Class names "0", "1", ... up to the largest label, for labels that come without names.</summary>
+    public static string[] NumberedClassNames(int[] labels) =>
+        Enumerable.Range(0, labels.Max() + 1).Select(i => i.ToString(System.Globalization.CultureInfo.InvariantCulture)).ToArray();
+
     /// <summary>The label of one image, or an error saying the dataset has none.</summary>
     public static int Label(int[]? labels, int index)
     {

@@ -69,7 +69,7 @@ public sealed class IdxImageDataset : ILabeledImageDataset
         if (labelsPath is not null)
         {
             _labels = ReadLabels(labelsPath, count, n);
-            ClassNames = Enumerable.Range(0, _labels.Max() + 1).Select(i => i.ToString(System.Globalization.CultureInfo.InvariantCulture)).ToArray();
+            ClassNames = DatasetGuard.NumberedClassNames(_labels);
         }
 
         if (padTo is int target && (target < height || target < width || target > 4096))

@@ -39,7 +39,7 @@ public sealed class InMemoryImageDataset : ILabeledImageDataset
         if (labels is not null)
         {
             _labels = DatasetGuard.ReadLabels(labels, Count, classNames?.Count);
-            ClassNames = classNames ?? Enumerable.Range(0, _labels.Max() + 1).Select(i => i.ToString(System.Globalization.CultureInfo.InvariantCulture)).ToArray();
+            ClassNames = classNames ?? DatasetGuard.NumberedClassNames(_labels);
         }
 
         int size = Shape.ElementCount;

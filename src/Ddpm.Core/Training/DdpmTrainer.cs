@@ -107,7 +107,6 @@ public sealed class DdpmTrainer
         CheckDataset(dataset);
         INetworkConfiguration configuration = Options.Network;
         configuration.Validate(dataset.Shape);
-        CheckConditioning(dataset, configuration);
         Device device = TorchDevices.Resolve(Options.Device, "DdpmTrainerOptions.Device");
 
         CheckpointReader? resume = resumeFrom is null ? null : CheckpointReader.Open(CheckpointStore.Resolve(resumeFrom, _logger));
@@ -119,9 +118,21 @@ public sealed class DdpmTrainer
             // Weight initialisation draws from the global generator.
             manual_seed(seed);
             nn.Module<Tensor, Tensor, Tensor> network = configuration.CreateNetwork();
-            nn.Module<Tensor, Tensor, Tensor>? ema = Options.Ema.Enabled ? configuration.CreateNetwork() : null;
+            nn.Module<Tensor, Tensor, Tensor>? ema = null;
             BatchPlan plan = CreatePlan(dataset, seed);
-            run = new TrainingRun(Options, dataset.Shape, network, ema, configuration, plan, seed, device);
+            try
+            {
+                CheckConditioning(dataset, network, configuration);
+                ema = Options.Ema.Enabled ? configuration.CreateNetwork() : null;
+                run = new TrainingRun(Options, dataset.Shape, network, ema, configuration, plan, seed, device);
+            }
+            catch
+            {
+                network.Dispose();
+                ema?.Dispose();
+                throw;
+            }
+
             if (Options.ClassConditional)
             {
                 run.Model.ClassNames = ((ILabeledImageDataset)dataset).ClassNames;
@@ -284,7 +295,7 @@ public sealed class DdpmTrainer
     }
 
     /// <summary>With class conditioning on, the data must carry labels and the network must take as many classes.</summary>
-    private void CheckConditioning(IImageDataset dataset, INetworkConfiguration configuration)
+    private void CheckConditioning(IImageDataset dataset, nn.Module<Tensor, Tensor, Tensor> network, INetworkConfiguration configuration)
     {
         if (!Options.ClassConditional)
         {
@@ -297,11 +308,10 @@ public sealed class DdpmTrainer
                 "ClassConditional is true but the dataset has no class labels; use an image folder with one subfolder per class, an IDX file with its labels file, or in-memory images with labels.", nameof(dataset));
         }
 
-        using nn.Module<Tensor, Tensor, Tensor> probe = configuration.CreateNetwork();
-        if (probe is not IClassConditionalNetwork conditional || conditional.ClassCount != labeled.ClassCount)
+        if (network is not IClassConditionalNetwork conditional || conditional.ClassCount != labeled.ClassCount)
         {
             throw new ArgumentException(
-                $"ClassConditional is true and the dataset has {labeled.ClassCount} classes, but {configuration} {(probe is IClassConditionalNetwork ? $"is built for {((IClassConditionalNetwork)probe).ClassCount}" : "cannot take class labels")}; use a UNetConfiguration with ClassCount = {labeled.ClassCount}.",
+                $"ClassConditional is true and the dataset has {labeled.ClassCount} classes, but {configuration} {(network is IClassConditionalNetwork built ? $"is built for {built.ClassCount}" : "cannot take class labels")}; use a UNetConfiguration with ClassCount = {labeled.ClassCount}.",
                 nameof(dataset));
         }
     }
