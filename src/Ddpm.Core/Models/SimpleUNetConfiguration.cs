@@ -35,17 +35,7 @@ public sealed class SimpleUNetConfiguration : INetworkConfiguration
     public void Validate(ImageShape shape)
     {
         Validate();
-        if (shape.Channels != ImageChannels)
-        {
-            throw new ArgumentException(
-                $"The images have {shape.Channels} channel(s) but SimpleUNetConfiguration.ImageChannels is {ImageChannels}; set ImageChannels to {shape.Channels} or convert the images.", nameof(shape));
-        }
-
-        if (shape.Height % SizeMultiple != 0 || shape.Width % SizeMultiple != 0)
-        {
-            throw new ArgumentException(
-                $"SimpleUNet with {DownChannels.Count} down widths needs image sizes divisible by {SizeMultiple}, but the images are {shape.Height}x{shape.Width}; resize them (for example to {RoundUp(shape.Height)}x{RoundUp(shape.Width)}).", nameof(shape));
-        }
+        NetworkInputs.CheckShape(nameof(SimpleUNetConfiguration), $"SimpleUNet with {DownChannels.Count} down widths", shape, ImageChannels, SizeMultiple);
     }
 
     /// <summary>Checks the configuration's own values.</summary>
@@ -79,6 +69,4 @@ public sealed class SimpleUNetConfiguration : INetworkConfiguration
     /// <inheritdoc />
     public override string ToString() =>
         $"SimpleUNet(channels {ImageChannels}, widths [{string.Join(", ", DownChannels)}], time embedding {TimeEmbeddingDim})";
-
-    private int RoundUp(int size) => (size + SizeMultiple - 1) / SizeMultiple * SizeMultiple;
 }

@@ -58,18 +58,7 @@ public sealed class UNetConfiguration : INetworkConfiguration
     public void Validate(ImageShape shape)
     {
         Validate();
-        if (shape.Channels != ImageChannels)
-        {
-            throw new ArgumentException(
-                $"The images have {shape.Channels} channel(s) but UNetConfiguration.ImageChannels is {ImageChannels}; set ImageChannels to {shape.Channels} or convert the images.", nameof(shape));
-        }
-
-        if (shape.Height % SizeMultiple != 0 || shape.Width % SizeMultiple != 0)
-        {
-            int up(int s) => (s + SizeMultiple - 1) / SizeMultiple * SizeMultiple;
-            throw new ArgumentException(
-                $"UNet with {ChannelMultipliers.Count} levels needs image sizes divisible by {SizeMultiple}, but the images are {shape.Height}x{shape.Width}; resize or pad them (for example to {up(shape.Height)}x{up(shape.Width)}).", nameof(shape));
-        }
+        NetworkInputs.CheckShape(nameof(UNetConfiguration), $"UNet with {ChannelMultipliers.Count} levels", shape, ImageChannels, SizeMultiple);
     }
 
     /// <summary>Checks the configuration's own values.</summary>
