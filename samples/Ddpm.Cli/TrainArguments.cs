@@ -36,7 +36,8 @@ internal sealed record TrainArguments
                              or simple-unet (the notebook's network, narrowed, sampled like
                              the notebook: 300 DDPM steps, batch statistics)
           --preset NAME      UNet size: tiny (default; 0.18M parameters, fast on a CPU),
-                             small (1.7M) or base (9.6M)
+                             small (the library's default network), medium, base or large
+                             (docs/models.md lists their sizes)
           --data PATH        a folder of images (searched recursively) or an IDX file (.gz or not);
                              default: the bundled Fashion-MNIST test split (10,000 images)
           --out DIR          output folder (default: ddpm-output)
@@ -87,9 +88,9 @@ internal sealed record TrainArguments
         _ => throw new ArgumentException($"--model is '{text}'; use unet or simple-unet."),
     };
 
-    private static string ParsePreset(string text) => text is "tiny" or "small" or "base"
+    private static string ParsePreset(string text) => text is "tiny" or "small" or "medium" or "base" or "large"
         ? text
-        : throw new ArgumentException($"--preset is '{text}'; use tiny, small or base.");
+        : throw new ArgumentException($"--preset is '{text}'; use tiny, small, medium, base or large.");
 
     private static int Int(string name, string text, int min, int max)
     {

@@ -28,7 +28,9 @@ internal static class TrainCommand
                     ? arguments.Preset switch
                     {
                         "small" => UNetPresets.Small(dataset.Shape.Channels),
+                        "medium" => UNetPresets.Medium(dataset.Shape.Channels),
                         "base" => UNetPresets.Base(dataset.Shape.Channels),
+                        "large" => UNetPresets.Large(dataset.Shape.Channels),
                         _ => UNetPresets.Tiny(dataset.Shape.Channels),
                     }
 

@@ -12,6 +12,9 @@ internal sealed class Arguments
           soak-sampling  [--images 2000]                sample in batches of 100; live tensors and RSS per batch
           fault          [--kills 20] [--steps 3000] [--interval 10] [--dir DIR]
                                                         kill -9 a training child repeatedly; every resume must succeed
+          presets        [--measure true] [--batch 64] [--steps 10] [--preset NAME] [--base-channels N]
+                                                        parameters and GFLOP of each UNet preset; with --measure, median CPU
+                                                        training img/s and sampling img-steps/s for 1x32x32 images
           train-classifier [--data /usr/share/datasets/fashion-mnist] [--out src/Ddpm.Core/Evaluation/fashion-mnist-classifier.ddpm] [--epochs 4]
                                                         train the classifier SampleQualityEvaluator ships (apt-get install dataset-fashion-mnist)
 

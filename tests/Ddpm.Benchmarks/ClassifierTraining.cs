@@ -16,8 +16,8 @@ internal static class ClassifierTraining
     public static int Run(string data, string output, int epochs)
     {
         manual_seed(0);
-        var train = new IdxImageDataset(Path.Combine(data, "train-images-idx3-ubyte.gz"), imageSize: 32, labelsPath: Path.Combine(data, "train-labels-idx1-ubyte.gz"));
-        var test = new IdxImageDataset(Path.Combine(data, "t10k-images-idx3-ubyte.gz"), imageSize: 32, labelsPath: Path.Combine(data, "t10k-labels-idx1-ubyte.gz"));
+        var train = new IdxImageDataset(Path.Combine(data, "train-images-idx3-ubyte.gz"), padTo: 32, labelsPath: Path.Combine(data, "train-labels-idx1-ubyte.gz"));
+        var test = new IdxImageDataset(Path.Combine(data, "t10k-images-idx3-ubyte.gz"), padTo: 32, labelsPath: Path.Combine(data, "t10k-labels-idx1-ubyte.gz"));
         (Tensor trainImages, Tensor trainLabels) = Load(train);
         (Tensor testImages, Tensor testLabels) = Load(test);
         using nn.Module<Tensor, Tensor> classifier = SampleQualityEvaluator.CreateClassifier();

@@ -1,7 +1,7 @@
 using System.Globalization;
 using Ddpm.Benchmarks;
 
-// Reliability benchmarks for Ddpm.Core: memory soaks and a kill -9 fault benchmark (docs/reliability.md).
+// Benchmarks for Ddpm.Core: memory soaks and a kill -9 fault benchmark (docs/reliability.md), preset sizes and CPU throughput (docs/models.md).
 CultureInfo.DefaultThreadCurrentCulture = CultureInfo.InvariantCulture;
 CultureInfo.CurrentCulture = CultureInfo.InvariantCulture;
 if (args.Length == 0 || args[0] is "-h" or "--help" or "help")
@@ -37,6 +37,18 @@ try
             {
                 int images = options.Int("images", 2000, 1);
                 command = () => SamplingSoak.Run(images);
+                break;
+            }
+
+        case "presets":
+            {
+                bool measure = options.String("measure") is "true" or "yes";
+                int batch = options.Int("batch", 64, 1);
+                int steps = options.Int("steps", 10, 1);
+                string? only = options.String("preset");
+                int baseOverride = options.Int("base-channels", 0, 0);
+                int? baseChannels = baseOverride == 0 ? null : baseOverride;
+                command = () => PresetBenchmark.Run(measure, batch, steps, only, baseChannels);
                 break;
             }
 

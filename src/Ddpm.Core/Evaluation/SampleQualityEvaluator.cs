@@ -1,5 +1,6 @@
 using System.Text.Json.Nodes;
 using Ddpm.Core.Checkpoints;
+using Ddpm.Core.Data;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -68,6 +69,35 @@ public sealed class SampleQualityEvaluator : IDisposable
         double entropy = -histogram.Where(p => p > 0).Sum(p => p * Math.Log(p));
         double confidence = probabilities.max(1).values.mean().to(ScalarType.Float64).item<double>();
         return new SampleQuality(distance, histogram, entropy, confidence, (int)images.shape[0]);
+    }
+
+    /// <summary>
+    /// Evaluates a folder of sample images (PNG, JPEG and the other formats <see cref="ImageFolderDataset"/>
+    /// reads, searched recursively), each read as grayscale (an RGB image becomes its luminance). Write
+    /// the samples at 32x32, as Fashion-MNIST padded to 32x32 is; other sizes are stretched to 32x32.
+    /// </summary>
+    /// <param name="directory">The folder; it must hold at least 2 images.</param>
+    /// <returns>The scores.</returns>
+    /// <exception cref="DirectoryNotFoundException">The folder does not exist.</exception>
+    /// <exception cref="InvalidDataException">The folder holds fewer than 2 images, or an image cannot be read.</exception>
+    public SampleQuality EvaluateFolder(string directory)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(directory);
+        var dataset = new ImageFolderDataset(directory, new ImageFolderDatasetOptions { ImageSize = 32, ColorMode = ColorMode.Grayscale });
+        if (dataset.Count < 2)
+        {
+            throw new InvalidDataException($"The folder '{directory}' holds {dataset.Count} image(s); the Fréchet distance needs at least 2 (a few thousand for a stable value).");
+        }
+
+        int size = dataset.Shape.ElementCount;
+        var pixels = new float[dataset.Count * size];
+        for (int i = 0; i < dataset.Count; i++)
+        {
+            dataset.CopyImage(i, pixels.AsSpan(i * size, size));
+        }
+
+        using Tensor images = tensor(pixels, [dataset.Count, 1, 32, 32]);
+        return Evaluate(images);
     }
 
     /// <summary>Disposes the classifier and the reference statistics.</summary>

@@ -105,7 +105,7 @@ public sealed class DdpmTrainer
     {
         ArgumentNullException.ThrowIfNull(dataset);
         CheckDataset(dataset);
-        INetworkConfiguration configuration = Options.Network;
+        INetworkConfiguration configuration = Options.NetworkFor(dataset.Shape, (dataset as ILabeledImageDataset)?.ClassCount ?? 0);
         configuration.Validate(dataset.Shape);
         Device device = TorchDevices.Resolve(Options.Device, "DdpmTrainerOptions.Device");
 
@@ -113,7 +113,7 @@ public sealed class DdpmTrainer
         TrainingRun? run = null;
         try
         {
-            int seed = resume is null ? Options.Seed ?? DrawSeed() : CheckResumable(resume, dataset.Shape).Seed;
+            int seed = resume is null ? Options.Seed ?? DrawSeed() : CheckResumable(resume, dataset.Shape, configuration).Seed;
 
             // Weight initialisation draws from the global generator.
             manual_seed(seed);
@@ -250,7 +250,7 @@ public sealed class DdpmTrainer
     }
 
     /// <summary>Checks that a checkpoint belongs to a run these options can continue, and returns its training section.</summary>
-    private TrainingSection CheckResumable(CheckpointReader reader, ImageShape shape)
+    private TrainingSection CheckResumable(CheckpointReader reader, ImageShape shape, INetworkConfiguration configuration)
     {
         if (!reader.Has(CheckpointSections.Training))
         {
@@ -260,11 +260,11 @@ public sealed class DdpmTrainer
         TrainingSection training = reader.ReadJson<TrainingSection>(CheckpointSections.Training);
         ModelSection model = reader.ReadJson<ModelSection>(CheckpointSections.Model);
         INetworkConfiguration? stored = NetworkConfigurations.FromJson(model.Architecture, model.Configuration, reader.Path);
-        if (model.Architecture != Options.Network.Architecture || (stored is not null && !NetworkConfigurations.Same(stored, Options.Network)))
+        if (model.Architecture != configuration.Architecture || (stored is not null && !NetworkConfigurations.Same(stored, configuration)))
         {
             throw new CheckpointFormatException(
                 reader.Path,
-                $"it was trained with {stored?.ToString() ?? model.Architecture}, but the options describe {Options.Network}; resume with the same network, or start a new run with FineTuneFrom.");
+                $"it was trained with {stored?.ToString() ?? model.Architecture}, but the options describe {configuration}; resume with the same network, or start a new run with FineTuneFrom.");
         }
 
         if ((model.Prediction ?? PredictionType.Epsilon) != Options.Prediction)

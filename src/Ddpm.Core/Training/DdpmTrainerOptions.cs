@@ -1,3 +1,4 @@
+using Ddpm.Core.Data;
 using Ddpm.Core.Models;
 using Ddpm.Core.Sampling;
 using Ddpm.Core.Schedules;
@@ -105,9 +106,13 @@ public sealed class DdpmTrainerOptions
     /// <value>The default value is <see cref="KnownBetaSchedules.Linear"/> (1e-4 to 0.02).</value>
     public IBetaSchedule Schedule { get; set; } = KnownBetaSchedules.Linear;
 
-    /// <summary>Gets or sets the network to build and train. Not used when a network instance is passed to Fit.</summary>
-    /// <value>The default value is <see cref="UNetPresets.Base"/> for 3 channels (9.6M parameters). The notebook's network is <c>new SimpleUNetConfiguration()</c>.</value>
-    public INetworkConfiguration Network { get; set; } = UNetPresets.Base();
+    /// <summary>
+    /// Gets or sets the network to build and train; null builds the default network for the dataset:
+    /// <see cref="UNetPresets.Small"/> with the dataset's channels and, when <see cref="ClassConditional"/>
+    /// is true, its number of classes. Not used when a network instance is passed to Fit.
+    /// </summary>
+    /// <value>The default value is null (<see cref="UNetPresets.Small"/> sized for the data). The notebook's network is <c>new SimpleUNetConfiguration()</c>.</value>
+    public INetworkConfiguration? Network { get; set; }
 
     /// <summary>
     /// Gets or sets whether the network is told each image's class, so that samples can be asked for by
@@ -172,4 +177,17 @@ public sealed class DdpmTrainerOptions
     /// <summary>Gets or sets how often, in steps, the loss is written to the logger.</summary>
     /// <value>The default value is 50. Valid values: 1 to 1,000,000. Progress reports go to the <see cref="IProgress{T}"/> every step.</value>
     public int LogInterval { get; set; } = 50;
+
+    /// <summary>Returns <see cref="Network"/>, or the default network for images of <paramref name="shape"/> when it is null.</summary>
+    internal INetworkConfiguration NetworkFor(ImageShape shape, int classCount)
+    {
+        if (Network is not null)
+        {
+            return Network;
+        }
+
+        UNetConfiguration configuration = UNetPresets.Small(shape.Channels);
+        configuration.ClassCount = ClassConditional ? classCount : 0;
+        return configuration;
+    }
 }

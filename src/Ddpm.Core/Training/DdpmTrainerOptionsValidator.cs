@@ -72,11 +72,6 @@ public sealed class DdpmTrainerOptionsValidator : IValidateOptions<DdpmTrainerOp
             failures.Add($"Prediction is {(int)options.Prediction}, which is not a PredictionType; use Epsilon, Sample or Velocity.");
         }
 
-        if (options.Network is null)
-        {
-            failures.Add("Network is null; use a network configuration such as new SimpleUNetConfiguration().");
-        }
-
         if (!Enum.IsDefined(options.Optimizer))
         {
             failures.Add($"Optimizer is {(int)options.Optimizer}, which is not an OptimizerType; use Adam or AdamW.");

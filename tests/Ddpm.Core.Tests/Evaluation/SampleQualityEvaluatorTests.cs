@@ -1,5 +1,8 @@
 using Ddpm.Core.Data;
 using Ddpm.Core.Evaluation;
+using Ddpm.Core.Imaging;
+using Ddpm.Core.Tests.TestSupport;
+using SixLabors.ImageSharp;
 using FluentAssertions;
 using Xunit.Abstractions;
 using static TorchSharp.torch;
@@ -54,6 +57,44 @@ public sealed class SampleQualityEvaluatorTests(ITestOutputHelper output) : IDis
     }
 
     [Fact]
+    public void A_folder_of_PNGs_scores_as_the_tensor_it_was_written_from()
+    {
+        using var folder = new TempDirectory();
+        using Tensor images = Load(200, out _);
+        for (int i = 0; i < 200; i++)
+        {
+            using Tensor image = images[i];
+            using var png = ImageTensors.ToImage(image);
+            png.SaveAsPng(folder.File($"{i:D3}.png"));
+        }
+
+        SampleQuality fromTensor = _evaluator.Evaluate(images);
+        SampleQuality fromFolder = _evaluator.EvaluateFolder(folder.Path);
+
+        fromFolder.Count.Should().Be(200);
+        fromFolder.ClassHistogram.Should().Equal(fromTensor.ClassHistogram, (a, b) => Math.Abs(a - b) <= 0.011, "8-bit PNGs keep Fashion-MNIST's 8-bit pixels exactly (a borderline image may flip)");
+        fromFolder.FrechetDistance.Should().BeApproximately(fromTensor.FrechetDistance, 0.01 * fromTensor.FrechetDistance);
+    }
+
+    [Fact]
+    public void A_folder_without_enough_images_is_rejected()
+    {
+        using var folder = new TempDirectory();
+        using Tensor images = Load(1, out _);
+        using (Tensor image = images[0])
+        using (var png = ImageTensors.ToImage(image))
+        {
+            png.SaveAsPng(folder.File("only.png"));
+        }
+
+        var act = () => _evaluator.EvaluateFolder(folder.Path);
+        var missing = () => _evaluator.EvaluateFolder(Path.Combine(folder.Path, "absent"));
+
+        act.Should().Throw<InvalidDataException>().WithMessage("*holds 1 image(s)*at least 2*");
+        missing.Should().Throw<DirectoryNotFoundException>();
+    }
+
+    [Fact]
     public void Wrong_shapes_are_rejected()
     {
         using Tensor rgb = zeros(4, 3, 32, 32);
@@ -68,7 +109,7 @@ public sealed class SampleQualityEvaluatorTests(ITestOutputHelper output) : IDis
 
     private static Tensor Load(int count, out int[] labels)
     {
-        var dataset = new IdxImageDataset(Path.Combine(Data, "t10k-images-idx3-ubyte.gz"), imageSize: 32, maxImages: count, labelsPath: Path.Combine(Data, "t10k-labels-idx1-ubyte.gz"));
+        var dataset = new IdxImageDataset(Path.Combine(Data, "t10k-images-idx3-ubyte.gz"), padTo: 32, maxImages: count, labelsPath: Path.Combine(Data, "t10k-labels-idx1-ubyte.gz"));
         var values = new float[count * 1024];
         for (int i = 0; i < count; i++)
         {

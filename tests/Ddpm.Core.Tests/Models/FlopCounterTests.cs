@@ -21,15 +21,19 @@ public sealed class FlopCounterTests(ITestOutputHelper output)
 
     [Theory]
     [InlineData("Tiny", 1, 32, 0.126, 0.134)]
-    [InlineData("Small", 1, 32, 0.71, 0.75)]
+    [InlineData("Small", 1, 32, 0.27, 0.29)]
+    [InlineData("Medium", 1, 32, 0.71, 0.75)]
     [InlineData("Base", 3, 32, 3.1, 3.3)]
+    [InlineData("Large", 3, 32, 12.3, 12.6)]
     public void Preset_costs_lie_in_their_documented_ranges(string preset, int channels, int size, double lowGflops, double highGflops)
     {
         UNetConfiguration configuration = preset switch
         {
             "Tiny" => UNetPresets.Tiny(channels),
             "Small" => UNetPresets.Small(channels),
-            _ => UNetPresets.Base(channels),
+            "Medium" => UNetPresets.Medium(channels),
+            "Base" => UNetPresets.Base(channels),
+            _ => UNetPresets.Large(channels),
         };
         using var network = new UNet(configuration);
 

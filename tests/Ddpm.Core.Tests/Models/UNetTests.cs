@@ -81,14 +81,18 @@ public sealed class UNetTests
     [Theory]
     [InlineData("Tiny", 1)]
     [InlineData("Small", 1)]
+    [InlineData("Medium", 1)]
     [InlineData("Base", 3)]
+    [InlineData("Large", 3)]
     public void Presets_build_and_are_documented_with_their_parameter_counts(string preset, int channels)
     {
         UNetConfiguration configuration = preset switch
         {
             "Tiny" => UNetPresets.Tiny(channels),
             "Small" => UNetPresets.Small(channels),
-            _ => UNetPresets.Base(channels),
+            "Medium" => UNetPresets.Medium(channels),
+            "Base" => UNetPresets.Base(channels),
+            _ => UNetPresets.Large(channels),
         };
         using var network = new UNet(configuration);
 
@@ -141,7 +145,9 @@ public sealed class UNetTests
     private static readonly Dictionary<string, long> ExpectedParameters = new()
     {
         ["Tiny"] = 177_505,
-        ["Small"] = 1_742_881,
+        ["Small"] = 671_665,
+        ["Medium"] = 1_742_881,
         ["Base"] = 9_593_539,
+        ["Large"] = 38_307_203,
     };
 }

@@ -23,8 +23,7 @@ public sealed class DdpmTrainerOptionsTests
         options.Seed.Should().BeNull();
         options.Timesteps.Should().Be(300);
         options.Schedule.Should().BeSameAs(KnownBetaSchedules.Linear);
-        options.Network.Should().BeOfType<UNetConfiguration>()
-            .Which.ChannelMultipliers.Should().Equal(1, 2, 2, 2);
+        options.Network.Should().BeNull("the trainer builds UNetPresets.Small for the dataset's channels");
         options.Prediction.Should().Be(Ddpm.Core.Diffusion.PredictionType.Epsilon);
         options.Optimizer.Should().Be(OptimizerType.Adam);
         options.WeightDecay.Should().Be(0);
@@ -64,7 +63,6 @@ public sealed class DdpmTrainerOptionsTests
         { o => o.Timesteps = 0, "Timesteps is 0; it must lie in [1, 100000] (the notebook uses 300)." },
         { o => o.Timesteps = -300, "Timesteps is -300; it must lie in [1, 100000] (the notebook uses 300)." },
         { o => o.Schedule = null!, "Schedule is null; use a schedule such as KnownBetaSchedules.Linear." },
-        { o => o.Network = null!, "Network is null; use a network configuration such as new SimpleUNetConfiguration()." },
         { o => o.LogInterval = 0, "LogInterval is 0; it must lie in [1, 1000000]." },
     };
 

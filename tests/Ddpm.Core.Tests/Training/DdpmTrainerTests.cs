@@ -1,3 +1,4 @@
+using Ddpm.Core.Checkpoints;
 using Ddpm.Core.Data;
 using Ddpm.Core.Models;
 using Ddpm.Core.Tests.TestSupport;
@@ -61,6 +62,25 @@ public sealed class DdpmTrainerTests
         progress.Reports.Select(r => r.Epoch).Should().Equal(0, 0, 1, 1, 2, 2);
     }
 
+    [Theory]
+    [InlineData(1, false)]
+    [InlineData(3, true)]
+    public void Without_a_network_the_trainer_builds_the_small_UNet_for_the_data(int channels, bool classConditional)
+    {
+        using Tensor images = SyntheticImages.Squares(8, channels, 8);
+        using Tensor labels = tensor(new long[] { 0, 1, 2, 0, 1, 2, 0, 1 });
+        var dataset = new InMemoryImageDataset(images, labels, ["a", "b", "c"]);
+        var trainer = new DdpmTrainer(new DdpmTrainerOptions { MaxSteps = 1, BatchSize = 4, Timesteps = 10, Seed = 2, ClassConditional = classConditional });
+
+        using DdpmModel model = trainer.Fit(dataset);
+
+        UNetConfiguration expected = UNetPresets.Small(channels);
+        expected.ClassCount = classConditional ? 3 : 0;
+        model.Configuration.Should().BeOfType<UNetConfiguration>();
+        NetworkConfigurations.Same(model.Configuration!, expected).Should().BeTrue($"the default network is {expected}, not {model.Configuration}");
+        model.Network.Should().BeOfType<UNet>().Which.ClassCount.Should().Be(classConditional ? 3 : 0);
+    }
+
     [Fact]
     public void The_same_seed_trains_the_same_weights()
     {
@@ -104,7 +124,7 @@ public sealed class DdpmTrainerTests
     public void Data_that_does_not_fit_the_network_is_rejected_before_training()
     {
         using Tensor images = SyntheticImages.Squares(10, 1, 8);
-        var trainer = new DdpmTrainer(new DdpmTrainerOptions { BatchSize = 2 });
+        var trainer = new DdpmTrainer(new DdpmTrainerOptions { Network = UNetPresets.Tiny(3), BatchSize = 2 });
 
         var act = () => trainer.Fit(new InMemoryImageDataset(images));
 

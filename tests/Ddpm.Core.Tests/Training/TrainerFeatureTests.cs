@@ -329,8 +329,9 @@ public sealed class TrainerFeatureTests : IDisposable
     private static DdpmModel Untrained(DdpmTrainerOptions options)
     {
         manual_seed(options.Seed!.Value);
-        var network = options.Network.CreateNetwork();
-        return new DdpmModel(network, new NoiseScheduler(options.Schedule, options.Timesteps), new ImageShape(1, 8, 8), options.Network);
+        INetworkConfiguration configuration = options.Network!;
+        var network = configuration.CreateNetwork();
+        return new DdpmModel(network, new NoiseScheduler(options.Schedule, options.Timesteps), new ImageShape(1, 8, 8), configuration);
     }
 
     /// <summary>The L1 distance between two networks' trainable parameters (BatchNorm statistics excluded).</summary>
