@@ -1,49 +1,20 @@
+using System.Globalization;
 using Ddpm.Cli;
-using Microsoft.Extensions.Logging;
+using Spectre.Console;
 
-// ddpm: trains and samples DDPMs with Ddpm.Core. Exit codes: 0 success, 1 failure, 2 bad arguments, 130 cancelled.
-using ILoggerFactory logging = LoggerFactory.Create(builder => builder
-    .AddSimpleConsole(o =>
+// ddpm: trains and samples DDPMs with Ddpm.Core. `ddpm --help` lists the commands.
+CultureInfo.DefaultThreadCurrentCulture = CultureInfo.InvariantCulture;
+CultureInfo.CurrentCulture = CultureInfo.InvariantCulture;
+
+using var cancellation = new CancellationTokenSource();
+Console.CancelKeyPress += (_, e) =>
+{
+    // The first Ctrl+C stops cleanly (training saves a checkpoint); a second one ends the process.
+    if (!cancellation.IsCancellationRequested)
     {
-        o.SingleLine = true;
-        o.TimestampFormat = "HH:mm:ss ";
-    })
-    .SetMinimumLevel(LogLevel.Information));
+        e.Cancel = true;
+        cancellation.Cancel();
+    }
+};
 
-if (args.Length == 0 || args[0] is "-h" or "--help" || (args.Length > 1 && args[1] is "-h" or "--help"))
-{
-    Console.WriteLine(TrainArguments.Usage);
-    return args.Length == 0 ? 2 : 0;
-}
-
-if (args[0] != "train")
-{
-    Console.Error.WriteLine($"Unknown command '{args[0]}'.\n\n{TrainArguments.Usage}");
-    return 2;
-}
-
-TrainArguments arguments;
-try
-{
-    arguments = TrainArguments.Parse(args[1..]);
-}
-catch (ArgumentException e)
-{
-    Console.Error.WriteLine($"{e.Message}\n\n{TrainArguments.Usage}");
-    return 2;
-}
-
-try
-{
-    return TrainCommand.Run(arguments, logging);
-}
-catch (OperationCanceledException e)
-{
-    Console.Error.WriteLine(e.Message);
-    return 130;
-}
-catch (Exception e) when (e is ArgumentException or InvalidDataException or IOException or InvalidOperationException or Microsoft.Extensions.Options.OptionsValidationException)
-{
-    Console.Error.WriteLine($"ddpm: {e.Message}");
-    return 1;
-}
+return DdpmCli.Run(args, AnsiConsole.Console, Console.Out, Console.Error, cancellation.Token);

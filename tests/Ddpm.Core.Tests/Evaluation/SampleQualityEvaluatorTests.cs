@@ -11,7 +11,7 @@ namespace Ddpm.Core.Tests.Evaluation;
 
 public sealed class SampleQualityEvaluatorTests(ITestOutputHelper output) : IDisposable
 {
-    private static readonly string Data = Path.Combine(AppContext.BaseDirectory, "fashion-mnist");
+    private static readonly string Data = Path.Combine(AppContext.BaseDirectory, "Data", "fashion-mnist");
     private readonly SampleQualityEvaluator _evaluator = SampleQualityEvaluator.Load();
 
     public void Dispose() => _evaluator.Dispose();

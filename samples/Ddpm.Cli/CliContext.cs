@@ -1,0 +1,12 @@
+using Microsoft.Extensions.Logging;
+using Spectre.Console;
+
+namespace Ddpm.Cli;
+
+/// <summary>What every command writes to and listens to: the console, the logs, --verbose and Ctrl+C.</summary>
+/// <param name="Console">Where results and progress go.</param>
+/// <param name="Error">Where one-line errors go.</param>
+/// <param name="Logging">The library's logs: warnings only, everything with --verbose.</param>
+/// <param name="Verbose">Whether --verbose was given (stack traces for unexpected errors).</param>
+/// <param name="Cancellation">Cancelled by Ctrl+C: training saves a checkpoint and stops.</param>
+internal sealed record CliContext(IAnsiConsole Console, TextWriter Error, ILoggerFactory Logging, bool Verbose, CancellationToken Cancellation);

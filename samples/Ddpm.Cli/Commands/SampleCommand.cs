@@ -1,0 +1,93 @@
+using System.CommandLine;
+using Ddpm.Cli.Input;
+using Ddpm.Cli.Output;
+using Ddpm.Cli.Settings;
+using Ddpm.Core;
+using Ddpm.Core.Sampling;
+using Microsoft.Extensions.Logging;
+using Spectre.Console;
+using static TorchSharp.torch;
+
+namespace Ddpm.Cli.Commands;
+
+/// <summary><c>ddpm sample</c>: draws images from a trained model.</summary>
+internal static class SampleCommand
+{
+    private static readonly Option<string> Model = new("--model") { Description = "A model file (model.ddpm or checkpoint-*.ddpm) or the folder ddpm train wrote.", Required = true };
+    private static readonly Option<int> Count = new("--count") { Description = "Images to draw.", DefaultValueFactory = _ => 16 };
+    private static readonly Option<string?> Sampler = new("--sampler") { Description = "ddim or ddpm. Default: ddim in 50 steps for the UNet; ddpm through every step with batch statistics for the notebook's SimpleUNet." };
+    private static readonly Option<int?> Steps = new("--steps") { Description = "Reverse steps. Default: 50 for ddim, T for ddpm." };
+    private static readonly Option<double> Eta = new("--eta") { Description = "DDIM's eta: 0 deterministic, 1 as noisy as DDPM.", DefaultValueFactory = _ => 0 };
+    private static readonly Option<int> Seed = new("--seed") { Description = "Random seed: the same seed draws the same images on the CPU.", DefaultValueFactory = _ => 0 };
+    private static readonly Option<string> Out = new("--out") { Description = "The grid PNG to write.", DefaultValueFactory = _ => "samples.png" };
+    private static readonly Option<string?> Individual = new("--individual") { Description = "Also write each image as its own PNG into this folder." };
+    private static readonly Option<string?> Device = new("--device") { Description = "cpu, cuda or cuda:N. Default: cpu." };
+    private static readonly Option<int> BatchSize = new("--batch-size") { Description = "Images sampled at once.", DefaultValueFactory = _ => 64 };
+
+    public static Command Create(CommandRunner runner)
+    {
+        var command = new Command("sample", "Draw images from a trained model and write them as a grid (and one PNG each with --individual).")
+        {
+            Model, Count, Sampler, Steps, Eta, Seed, Out, Individual, Device, BatchSize,
+        };
+        command.SetAction(parse => runner(parse, cli => Run(cli, parse)));
+        return command;
+    }
+
+    private static int Run(CliContext cli, ParseResult parse)
+    {
+        int count = parse.GetValue(Count);
+        int batchSize = parse.GetValue(BatchSize);
+        double eta = parse.GetValue(Eta);
+        int seed = parse.GetValue(Seed);
+        Check(count is >= 1 and <= 1_000_000, $"--count is {count}; use a whole number from 1 to 1,000,000.");
+        Check(batchSize is >= 1 and <= 65_536, $"--batch-size is {batchSize}; use a whole number from 1 to 65,536.");
+        Check(eta is >= 0 and <= 1, $"--eta is {eta}; use a value from 0 to 1.");
+        Check(seed >= 0, $"--seed is {seed}; use a whole number of at least 0.");
+        SamplerChoice? sampler = parse.GetValue(Sampler) is string name ? CliNames.Parse(CliNames.Samplers, name, "--sampler") : null;
+        string path = ModelLocator.Resolve(parse.GetValue(Model)!, "--model");
+        string device = parse.GetValue(Device) ?? "cpu";
+
+        using DdpmModel model = DdpmModel.Load(path, device);
+        bool simpleUNet = model.Configuration?.Architecture == "simple-unet";
+        SamplerChoice method = sampler ?? (simpleUNet ? SamplerChoice.Ddpm : SamplerChoice.Ddim);
+        int? steps = parse.GetValue(Steps) ?? (method == SamplerChoice.Ddim ? Math.Min(50, model.Scheduler.Timesteps) : null);
+        if (steps is int s)
+        {
+            Check(s >= 1 && s <= model.Scheduler.Timesteps, $"--steps is {s}; the model has T = {model.Scheduler.Timesteps}, so use 1 to {model.Scheduler.Timesteps}.");
+        }
+
+        var options = new DdpmSamplerOptions
+        {
+            Method = method == SamplerChoice.Ddim ? SamplingMethod.Ddim : SamplingMethod.Ddpm,
+            Steps = steps,
+            Eta = eta,
+            Seed = seed,
+            BatchSize = Math.Min(batchSize, count),
+            Device = device,
+            BatchNormMode = simpleUNet ? BatchNormMode.BatchStatistics : BatchNormMode.RunningStatistics,
+            ClipPredictedSample = !simpleUNet,
+            ClampEachStep = simpleUNet,
+        };
+        var ddpmSampler = new DdpmSampler(options, cli.Logging.CreateLogger<DdpmSampler>());
+        string grid = Path.GetFullPath(parse.GetValue(Out)!);
+        cli.Console.WriteLine($"Sampling {count} image(s) of {model.ImageShape} from {path} with {(method == SamplerChoice.Ddim ? "DDIM" : "DDPM")} in {steps ?? model.Scheduler.Timesteps} steps on {device}");
+        using Tensor images = ProgressDisplay.Sample(cli, progress => Pictures.Sample(model, ddpmSampler, count, grid, null, progress, cli.Cancellation));
+        cli.Console.WriteLine($"Wrote {grid}");
+        if (parse.GetValue(Individual) is string folder)
+        {
+            Pictures.WriteIndividual(images, folder);
+            cli.Console.WriteLine($"Wrote {count} PNG(s) to {Path.GetFullPath(folder)}");
+        }
+
+        return ExitCodes.Success;
+    }
+
+    private static void Check(bool condition, string message)
+    {
+        if (!condition)
+        {
+            throw new UsageException(message);
+        }
+    }
+}

@@ -1,0 +1,166 @@
+using System.CommandLine;
+using Ddpm.Cli.Input;
+using Ddpm.Cli.Output;
+using Ddpm.Cli.Settings;
+using Ddpm.Core;
+using Ddpm.Core.Data;
+using Ddpm.Core.Sampling;
+using Ddpm.Core.Training;
+using Microsoft.Extensions.Logging;
+using Spectre.Console;
+using static TorchSharp.torch;
+
+namespace Ddpm.Cli.Commands;
+
+/// <summary><c>ddpm train</c>: trains a model and writes its checkpoint, pictures, loss curve and settings.</summary>
+internal static class TrainCommand
+{
+    private static readonly Option<string?> Data = new("--data") { Description = "A folder of images (searched recursively; the Stanford Cars layout) or an IDX file (.gz or not). Default: the bundled 10,000 Fashion-MNIST training images." };
+    private static readonly Option<string?> Out = new("--out") { Description = "Output folder. Default: ddpm-output." };
+    private static readonly Option<string?> Preset = new("--preset") { Description = "Starting settings: default (the library's UNet, ~10 min on 2 CPU cores), seed (the notebook: SimpleUNet, 64x64 RGB, batch 128, 100 epochs) or fashion-mnist (the quality bar: 5 epochs at batch 64). Flags and --config override it." };
+    private static readonly Option<string?> Config = new("--config") { Description = "A JSON file of settings; keys are these flags without dashes, e.g. { \"batch-size\": 64 }. Overrides --preset; flags override it. options.json of a run is such a file." };
+    private static readonly Option<string?> Model = new("--model") { Description = "unet (default) or simple-unet (the notebook's network)." };
+    private static readonly Option<string?> UNet = new("--unet") { Description = "UNet size: tiny, small (default), medium, base or large." };
+    private static readonly Option<int?> ImageSize = new("--image-size") { Description = "Square image size in pixels. Default: 32 (seed: 64)." };
+    private static readonly Option<int?> Channels = new("--channels") { Description = "1 (grayscale) or 3 (RGB). Default: 1 (seed: 3)." };
+    private static readonly Option<int?> Epochs = new("--epochs") { Description = "Passes over the data (instead of --steps)." };
+    private static readonly Option<long?> Steps = new("--steps") { Description = "Optimiser steps (instead of --epochs). Default: 1200." };
+    private static readonly Option<int?> BatchSize = new("--batch-size") { Description = "Images per step. Default: 32 (seed: 128)." };
+    private static readonly Option<double?> LearningRate = new("--lr") { Description = "Adam's learning rate. Default: 1e-3." };
+    private static readonly Option<string?> Schedule = new("--schedule") { Description = "Beta schedule: linear (default), cosine, quadratic, sigmoid or scaled-linear." };
+    private static readonly Option<int?> Timesteps = new("--timesteps") { Description = "Diffusion steps T. Default: 300." };
+    private static readonly Option<string?> Device = new("--device") { Description = "cpu (default), cuda or cuda:N." };
+    private static readonly Option<int?> Seed = new("--seed") { Description = "Random seed. Default: 0." };
+    private static readonly Option<int?> Samples = new("--samples") { Description = "Images in samples.png. Default: 36." };
+    private static readonly Option<string?> Sampler = new("--sampler") { Description = "ddim (default) or ddpm (seed: ddpm)." };
+    private static readonly Option<int?> SamplingSteps = new("--sampling-steps") { Description = "Reverse steps for samples.png. Default: 50 for ddim, T for ddpm." };
+    private static readonly Option<int?> CheckpointInterval = new("--checkpoint-interval") { Description = "Steps between checkpoints. Default: 500." };
+    private static readonly Option<string?> Resume = new("--resume") { Description = "Continue a run from a checkpoint file or a checkpoints folder (its newest checkpoint), with the same settings." };
+
+    public static Command Create(CommandRunner runner)
+    {
+        var command = new Command("train", "Train a DDPM and write checkpoints/, model.ddpm, samples.png, forward.png, denoising.png, loss.png, loss.csv and options.json.")
+        {
+            Data, Out, Preset, Config, Model, UNet, ImageSize, Channels, Epochs, Steps, BatchSize, LearningRate,
+            Schedule, Timesteps, Device, Seed, Samples, Sampler, SamplingSteps, CheckpointInterval, Resume,
+        };
+        command.SetAction(parse => runner(parse, cli => Run(cli, Resolve(parse), parse.GetValue(Resume))));
+        return command;
+    }
+
+    /// <summary>Defaults, then --preset, then --config, then the flags.</summary>
+    internal static TrainSettings Resolve(ParseResult parse)
+    {
+        string? presetName = parse.GetValue(Preset);
+        RunPreset preset = presetName is null ? RunPreset.Default : CliNames.Parse(CliNames.Presets, presetName, "--preset");
+        TrainSettings settings = TrainSettings.For(preset);
+        if (parse.GetValue(Config) is string configPath)
+        {
+            TrainSettingsPatch config = TrainSettingsPatch.Load(configPath);
+            config.Validate(key => $"\"{key}\" in {configPath}");
+            settings = settings.Apply(config);
+        }
+
+        var flags = new TrainSettingsPatch
+        {
+            Data = parse.GetValue(Data),
+            Output = parse.GetValue(Out),
+            Model = parse.GetValue(Model),
+            UNet = parse.GetValue(UNet),
+            ImageSize = parse.GetValue(ImageSize),
+            Channels = parse.GetValue(Channels),
+            Epochs = parse.GetValue(Epochs),
+            Steps = parse.GetValue(Steps),
+            BatchSize = parse.GetValue(BatchSize),
+            LearningRate = parse.GetValue(LearningRate),
+            Schedule = parse.GetValue(Schedule),
+            Timesteps = parse.GetValue(Timesteps),
+            Device = parse.GetValue(Device),
+            Seed = parse.GetValue(Seed),
+            Samples = parse.GetValue(Samples),
+            Sampler = parse.GetValue(Sampler),
+            SamplingSteps = parse.GetValue(SamplingSteps),
+            CheckpointInterval = parse.GetValue(CheckpointInterval),
+        };
+        flags.Validate(key => "--" + key);
+        return settings.Apply(flags);
+    }
+
+    private static int Run(CliContext cli, TrainSettings settings, string? resume)
+    {
+        if (resume is not null && !File.Exists(resume) && !Directory.Exists(resume))
+        {
+            throw new UsageException($"--resume '{resume}' does not exist; give a checkpoint file or a checkpoints folder.");
+        }
+
+        if (settings.SamplingSteps is int samplingSteps && samplingSteps > settings.Timesteps)
+        {
+            throw new UsageException($"--sampling-steps is {samplingSteps} but T (--timesteps) is {settings.Timesteps}; use at most {settings.Timesteps}.");
+        }
+
+        IImageDataset dataset = DatasetLoader.Open(settings.Data, settings.ImageSize, settings.Channels, cli.Logging);
+        if (settings.BatchSize > dataset.Count)
+        {
+            throw new UsageException($"--batch-size is {settings.BatchSize} but the data holds only {dataset.Count} image(s); use at most {dataset.Count}.");
+        }
+
+        string output = Path.GetFullPath(settings.Output);
+        Directory.CreateDirectory(output);
+        File.WriteAllText(Path.Combine(output, "options.json"), settings.ToPatch().ToJson());
+
+        var trainer = new DdpmTrainer(
+            new DdpmTrainerOptions
+            {
+                Network = settings.CreateNetwork(),
+                Epochs = settings.Epochs ?? 1,
+                MaxSteps = settings.Steps,
+                BatchSize = settings.BatchSize,
+                LearningRate = settings.LearningRate,
+                Schedule = settings.CreateSchedule(),
+                Timesteps = settings.Timesteps,
+                Device = settings.Device,
+                Seed = settings.Seed,
+                CheckpointDirectory = Path.Combine(output, "checkpoints"),
+                CheckpointInterval = settings.CheckpointInterval,
+                LogInterval = 100,
+            },
+            cli.Logging.CreateLogger<DdpmTrainer>());
+
+        cli.Console.WriteLine($"Training {settings.CreateNetwork()} on {dataset.Count:N0} images of {dataset.Shape} ({settings.Data ?? "bundled Fashion-MNIST"}), {(settings.Steps is long s ? $"{s:N0} steps" : $"{settings.Epochs} epochs")} of batch {settings.BatchSize} on {settings.Device}");
+        DdpmModel model;
+        try
+        {
+            model = ProgressDisplay.Train(cli, progress => resume is null
+                ? trainer.Fit(dataset, progress, cli.Cancellation)
+                : trainer.Fit(dataset, resume, progress, cli.Cancellation));
+        }
+        catch (TrainingCanceledException e)
+        {
+            cli.Console.WriteLine($"Stopped after step {e.CompletedSteps:N0}. Continue with: ddpm train --config {Path.Combine(output, "options.json")} --resume {Path.Combine(output, "checkpoints")}");
+            return ExitCodes.Cancelled;
+        }
+
+        using (model)
+        {
+            string modelPath = Path.Combine(output, "model.ddpm");
+            model.Save(modelPath);
+            Pictures.WriteLoss(model.LossHistory, model.TrainedSteps, output);
+            Pictures.WriteForwardStrip(dataset, model.Scheduler, Path.Combine(output, "forward.png"), index: 0, settings.Seed);
+            var sampler = new DdpmSampler(settings.CreateSamplerOptions(Math.Min(settings.Samples, 64)), cli.Logging.CreateLogger<DdpmSampler>());
+            using Tensor samples = ProgressDisplay.Sample(cli, progress => Pictures.Sample(
+                model, sampler, settings.Samples, Path.Combine(output, "samples.png"), Path.Combine(output, "denoising.png"), progress, cli.Cancellation));
+
+            var table = new Table().AddColumn("Output").AddColumn("What");
+            table.AddRow(Markup.Escape(modelPath), $"the trained model ({model.TrainedSteps:N0} steps); ddpm sample --model it");
+            table.AddRow(Markup.Escape(Path.Combine(output, "checkpoints")), "resumable checkpoints (--resume)");
+            table.AddRow(Markup.Escape(Path.Combine(output, "samples.png")), $"{settings.Samples} samples");
+            table.AddRow(Markup.Escape(Path.Combine(output, "forward.png")), "one training image noised at t = 0 ... T-1");
+            table.AddRow(Markup.Escape(Path.Combine(output, "denoising.png")), "one sample along the reverse process");
+            table.AddRow(Markup.Escape(Path.Combine(output, "loss.png")) + ", loss.csv", "the training loss");
+            table.AddRow(Markup.Escape(Path.Combine(output, "options.json")), "the settings (--config reads it)");
+            cli.Console.Write(table);
+        }
+
+        return ExitCodes.Success;
+    }
+}

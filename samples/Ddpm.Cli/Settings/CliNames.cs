@@ -1,0 +1,51 @@
+namespace Ddpm.Cli.Settings;
+
+/// <summary>The command-line spelling of each choice (kebab case), both ways.</summary>
+internal static class CliNames
+{
+    public static readonly IReadOnlyDictionary<string, NetworkChoice> Networks = new Dictionary<string, NetworkChoice>
+    {
+        ["unet"] = NetworkChoice.UNet,
+        ["simple-unet"] = NetworkChoice.SimpleUNet,
+    };
+
+    public static readonly IReadOnlyDictionary<string, UNetSize> UNetSizes = new Dictionary<string, UNetSize>
+    {
+        ["tiny"] = UNetSize.Tiny,
+        ["small"] = UNetSize.Small,
+        ["medium"] = UNetSize.Medium,
+        ["base"] = UNetSize.Base,
+        ["large"] = UNetSize.Large,
+    };
+
+    public static readonly IReadOnlyDictionary<string, ScheduleChoice> Schedules = new Dictionary<string, ScheduleChoice>
+    {
+        ["linear"] = ScheduleChoice.Linear,
+        ["cosine"] = ScheduleChoice.Cosine,
+        ["quadratic"] = ScheduleChoice.Quadratic,
+        ["sigmoid"] = ScheduleChoice.Sigmoid,
+        ["scaled-linear"] = ScheduleChoice.ScaledLinear,
+    };
+
+    public static readonly IReadOnlyDictionary<string, SamplerChoice> Samplers = new Dictionary<string, SamplerChoice>
+    {
+        ["ddpm"] = SamplerChoice.Ddpm,
+        ["ddim"] = SamplerChoice.Ddim,
+    };
+
+    public static readonly IReadOnlyDictionary<string, RunPreset> Presets = new Dictionary<string, RunPreset>
+    {
+        ["default"] = RunPreset.Default,
+        ["seed"] = RunPreset.Seed,
+        ["fashion-mnist"] = RunPreset.FashionMnist,
+    };
+
+    /// <summary>Parses <paramref name="text"/>; throws <see cref="UsageException"/> naming <paramref name="what"/> and the valid names.</summary>
+    public static T Parse<T>(IReadOnlyDictionary<string, T> names, string text, string what) =>
+        names.TryGetValue(text, out T? value)
+            ? value
+            : throw new UsageException($"{what} is '{text}'; use {string.Join(", ", names.Keys.SkipLast(1))} or {names.Keys.Last()}.");
+
+    /// <summary>The command-line name of <paramref name="value"/>.</summary>
+    public static string Name<T>(IReadOnlyDictionary<string, T> names, T value) => names.First(pair => EqualityComparer<T>.Default.Equals(pair.Value, value)).Key;
+}

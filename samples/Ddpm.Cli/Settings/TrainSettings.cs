@@ -1,0 +1,157 @@
+using Ddpm.Core.Models;
+using Ddpm.Core.Sampling;
+using Ddpm.Core.Schedules;
+
+namespace Ddpm.Cli.Settings;
+
+/// <summary>
+/// Every <c>ddpm train</c> setting, resolved from (in rising priority) the built-in defaults, the
+/// <c>--preset</c>, a <c>--config</c> JSON file and the command-line flags.
+/// </summary>
+internal sealed record TrainSettings
+{
+    /// <summary>A folder of images, an IDX file, or null for the bundled Fashion-MNIST images.</summary>
+    public string? Data { get; init; }
+
+    public string Output { get; init; } = "ddpm-output";
+
+    public NetworkChoice Model { get; init; } = NetworkChoice.UNet;
+
+    public UNetSize UNet { get; init; } = UNetSize.Small;
+
+    public int ImageSize { get; init; } = 32;
+
+    public int Channels { get; init; } = 1;
+
+    /// <summary>Passes over the data; used when <see cref="Steps"/> is null.</summary>
+    public int? Epochs { get; init; }
+
+    public long? Steps { get; init; } = 1200;
+
+    public int BatchSize { get; init; } = 32;
+
+    public double LearningRate { get; init; } = 1e-3;
+
+    public ScheduleChoice Schedule { get; init; } = ScheduleChoice.Linear;
+
+    public int Timesteps { get; init; } = 300;
+
+    public string Device { get; init; } = "cpu";
+
+    public int Seed { get; init; }
+
+    /// <summary>Images in samples.png.</summary>
+    public int Samples { get; init; } = 36;
+
+    public SamplerChoice Sampler { get; init; } = SamplerChoice.Ddim;
+
+    /// <summary>Reverse steps; null takes all T for DDPM and 50 for DDIM.</summary>
+    public int? SamplingSteps { get; init; }
+
+    public int CheckpointInterval { get; init; } = 500;
+
+    /// <summary>The settings a preset starts from.</summary>
+    public static TrainSettings For(RunPreset preset) => preset switch
+    {
+        RunPreset.Seed => new TrainSettings
+        {
+            Model = NetworkChoice.SimpleUNet,
+            ImageSize = 64,
+            Channels = 3,
+            Epochs = 100,
+            Steps = null,
+            BatchSize = 128,
+            Sampler = SamplerChoice.Ddpm,
+            Samples = 16,
+            CheckpointInterval = 1000,
+        },
+        RunPreset.FashionMnist => new TrainSettings { Epochs = 5, Steps = null, BatchSize = 64, Samples = 100 },
+        _ => new TrainSettings(),
+    };
+
+    /// <summary>Returns these settings with every value <paramref name="patch"/> sets; a patch that sets epochs clears steps and the other way round.</summary>
+    public TrainSettings Apply(TrainSettingsPatch patch) => this with
+    {
+        Data = patch.Data ?? Data,
+        Output = patch.Output ?? Output,
+        Model = patch.Model is null ? Model : CliNames.Networks[patch.Model],
+        UNet = patch.UNet is null ? UNet : CliNames.UNetSizes[patch.UNet],
+        ImageSize = patch.ImageSize ?? ImageSize,
+        Channels = patch.Channels ?? Channels,
+        Epochs = patch.Steps is not null ? null : patch.Epochs ?? Epochs,
+        Steps = patch.Epochs is not null ? null : patch.Steps ?? Steps,
+        BatchSize = patch.BatchSize ?? BatchSize,
+        LearningRate = patch.LearningRate ?? LearningRate,
+        Schedule = patch.Schedule is null ? Schedule : CliNames.Schedules[patch.Schedule],
+        Timesteps = patch.Timesteps ?? Timesteps,
+        Device = patch.Device ?? Device,
+        Seed = patch.Seed ?? Seed,
+        Samples = patch.Samples ?? Samples,
+        Sampler = patch.Sampler is null ? Sampler : CliNames.Samplers[patch.Sampler],
+        SamplingSteps = patch.SamplingSteps ?? SamplingSteps,
+        CheckpointInterval = patch.CheckpointInterval ?? CheckpointInterval,
+    };
+
+    /// <summary>All the settings as a patch: written to options.json, which <c>--config</c> reads back.</summary>
+    public TrainSettingsPatch ToPatch() => new()
+    {
+        Data = Data,
+        Output = Output,
+        Model = CliNames.Name(CliNames.Networks, Model),
+        UNet = CliNames.Name(CliNames.UNetSizes, UNet),
+        ImageSize = ImageSize,
+        Channels = Channels,
+        Epochs = Epochs,
+        Steps = Steps,
+        BatchSize = BatchSize,
+        LearningRate = LearningRate,
+        Schedule = CliNames.Name(CliNames.Schedules, Schedule),
+        Timesteps = Timesteps,
+        Device = Device,
+        Seed = Seed,
+        Samples = Samples,
+        Sampler = CliNames.Name(CliNames.Samplers, Sampler),
+        SamplingSteps = SamplingSteps,
+        CheckpointInterval = CheckpointInterval,
+    };
+
+    /// <summary>The network these settings describe.</summary>
+    public INetworkConfiguration CreateNetwork() => Model switch
+    {
+        NetworkChoice.SimpleUNet => new SimpleUNetConfiguration { ImageChannels = Channels },
+        _ => UNet switch
+        {
+            UNetSize.Tiny => UNetPresets.Tiny(Channels),
+            UNetSize.Medium => UNetPresets.Medium(Channels),
+            UNetSize.Base => UNetPresets.Base(Channels),
+            UNetSize.Large => UNetPresets.Large(Channels),
+            _ => UNetPresets.Small(Channels),
+        },
+    };
+
+    /// <summary>The beta schedule these settings name.</summary>
+    public IBetaSchedule CreateSchedule() => Schedule switch
+    {
+        ScheduleChoice.Cosine => KnownBetaSchedules.Cosine,
+        ScheduleChoice.Quadratic => KnownBetaSchedules.Quadratic,
+        ScheduleChoice.Sigmoid => KnownBetaSchedules.Sigmoid,
+        ScheduleChoice.ScaledLinear => KnownBetaSchedules.ScaledLinear,
+        _ => KnownBetaSchedules.Linear,
+    };
+
+    /// <summary>
+    /// The sampler for samples.png: the UNet samples with EMA weights; the notebook's SimpleUNet with
+    /// batch statistics, as the notebook does (its BatchNorm samples nothing recognisable in eval mode).
+    /// </summary>
+    public DdpmSamplerOptions CreateSamplerOptions(int batchSize) => new()
+    {
+        Method = Sampler == SamplerChoice.Ddim ? SamplingMethod.Ddim : SamplingMethod.Ddpm,
+        Steps = SamplingSteps ?? (Sampler == SamplerChoice.Ddim ? Math.Min(50, Timesteps) : null),
+        Seed = Seed,
+        BatchSize = batchSize,
+        Device = Device,
+        BatchNormMode = Model == NetworkChoice.SimpleUNet ? BatchNormMode.BatchStatistics : BatchNormMode.RunningStatistics,
+        ClipPredictedSample = Model == NetworkChoice.UNet,
+        ClampEachStep = Model != NetworkChoice.UNet,
+    };
+}

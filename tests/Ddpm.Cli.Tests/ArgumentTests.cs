@@ -1,0 +1,115 @@
+using System.CommandLine;
+using Ddpm.Cli.Commands;
+using Ddpm.Cli.Settings;
+using FluentAssertions;
+
+namespace Ddpm.Cli.Tests;
+
+public sealed class ArgumentTests
+{
+    [Theory]
+    [InlineData("--steps 0", "--steps is 0*")]
+    [InlineData("--batch-size -3", "--batch-size is -3*")]
+    [InlineData("--unet huge", "--unet is 'huge'; use tiny, small, medium, base or large.")]
+    [InlineData("--model resnet", "--model is 'resnet'; use unet or simple-unet.")]
+    [InlineData("--schedule exponential", "--schedule is 'exponential'*cosine*")]
+    [InlineData("--lr -1", "--lr is -1*")]
+    [InlineData("--channels 2", "--channels is 2*")]
+    [InlineData("--epochs 2 --steps 5", "--epochs and --steps are both set*")]
+    [InlineData("--preset fast", "--preset is 'fast'; use default, seed or fashion-mnist.")]
+    [InlineData("--data /no/such/folder", "--data '/no/such/folder' does not exist*")]
+    [InlineData("--config /no/such.json", "--config '/no/such.json' does not exist.")]
+    [InlineData("--resume /no/such.ddpm", "--resume '/no/such.ddpm' does not exist*")]
+    [InlineData("--steps many", "*--steps*")]
+    [InlineData("--stepz 5", "*--stepz*")]
+    public void Bad_train_flags_exit_2_with_one_line_naming_the_flag(string flags, string message)
+    {
+        CliRun run = CliRun.Of(["train", .. flags.Split(' ')]);
+
+        run.ExitCode.Should().Be(2, run.ToString());
+        run.Error.TrimEnd().Should().NotContain("\n", "the error is one line").And.StartWith("ddpm: ");
+        run.Error.TrimEnd()["ddpm: ".Length..].Should().Match(message);
+        run.Error.Should().NotContain("   at ", "no stack trace without --verbose");
+    }
+
+    [Theory]
+    [InlineData("sample --model /no/such.ddpm", "*--model '/no/such.ddpm' does not exist*")]
+    [InlineData("sample --model . --count 0", "*--count is 0*")]
+    [InlineData("sample", "*--model*")]
+    [InlineData("info /no/such.ddpm", "*'/no/such.ddpm' does not exist*")]
+    [InlineData("eval /no/such/folder", "*'/no/such/folder' does not exist*")]
+    [InlineData("bench --precision bf16", "*only fp32*")]
+    [InlineData("forward --index -1", "*--index is -1*")]
+    [InlineData("nonsense", "*nonsense*")]
+    public void Bad_arguments_of_other_commands_exit_2(string line, string message)
+    {
+        CliRun run = CliRun.Of(line.Split(' '));
+
+        run.ExitCode.Should().Be(2, run.ToString());
+        run.Error.Should().Match(message);
+    }
+
+    [Fact]
+    public void A_file_that_is_not_a_checkpoint_fails_with_exit_1_and_says_why()
+    {
+        using var folder = new TempFolder();
+        File.WriteAllText(folder.File("fake.ddpm"), "not a checkpoint at all");
+
+        CliRun run = CliRun.Of("info", folder.File("fake.ddpm"));
+
+        run.ExitCode.Should().Be(1, run.ToString());
+        run.Error.Should().Contain("fake.ddpm").And.Contain("not a Ddpm.Core checkpoint");
+        run.Error.Should().NotContain("   at ");
+    }
+
+    [Fact]
+    public void Help_lists_every_command()
+    {
+        CliRun run = CliRun.Of("--help");
+
+        run.ExitCode.Should().Be(0);
+        run.Output.Should().Contain("train").And.Contain("sample").And.Contain("forward").And.Contain("bench").And.Contain("info").And.Contain("eval");
+    }
+
+    [Fact]
+    public void Settings_rise_from_preset_to_config_to_flags()
+    {
+        using var folder = new TempFolder();
+        File.WriteAllText(folder.File("c.json"), """{ "batch-size": 16, "schedule": "cosine", "steps": 99 }""");
+
+        TrainSettings preset = Resolve("--preset", "seed");
+        TrainSettings config = Resolve("--preset", "seed", "--config", folder.File("c.json"));
+        TrainSettings flags = Resolve("--preset", "seed", "--config", folder.File("c.json"), "--batch-size", "8", "--epochs", "3");
+
+        preset.Should().BeEquivalentTo(new { Model = NetworkChoice.SimpleUNet, ImageSize = 64, Channels = 3, BatchSize = 128, Epochs = 100, Steps = (long?)null, Timesteps = 300, LearningRate = 1e-3, Schedule = ScheduleChoice.Linear, Sampler = SamplerChoice.Ddpm });
+        config.Should().BeEquivalentTo(new { Model = NetworkChoice.SimpleUNet, BatchSize = 16, Schedule = ScheduleChoice.Cosine, Steps = (long?)99, Epochs = (int?)null });
+        flags.Should().BeEquivalentTo(new { Model = NetworkChoice.SimpleUNet, BatchSize = 8, Schedule = ScheduleChoice.Cosine, Epochs = (int?)3, Steps = (long?)null });
+    }
+
+    [Fact]
+    public void A_config_file_with_an_unknown_key_is_rejected_naming_it()
+    {
+        using var folder = new TempFolder();
+        File.WriteAllText(folder.File("c.json"), """{ "batchsize": 16 }""");
+
+        CliRun run = CliRun.Of("train", "--config", folder.File("c.json"));
+
+        run.ExitCode.Should().Be(2, run.ToString());
+        run.Error.Should().Contain("batchsize").And.Contain("batch-size");
+    }
+
+    [Fact]
+    public void A_bad_value_in_a_config_file_names_the_key_and_the_file()
+    {
+        using var folder = new TempFolder();
+        File.WriteAllText(folder.File("c.json"), """{ "timesteps": 0 }""");
+
+        CliRun run = CliRun.Of("train", "--config", folder.File("c.json"));
+
+        run.ExitCode.Should().Be(2, run.ToString());
+        run.Error.Should().Contain("\"timesteps\" in ").And.Contain("c.json is 0");
+    }
+
+    private static TrainSettings Resolve(params string[] args) =>
+        TrainCommand.Resolve(TrainCommand.Create((_, _) => 0).Parse(args));
+}

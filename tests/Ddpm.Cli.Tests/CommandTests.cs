@@ -1,0 +1,159 @@
+using System.Text.Json;
+using FluentAssertions;
+using SixLabors.ImageSharp;
+
+namespace Ddpm.Cli.Tests;
+
+public sealed class CommandTests(TrainedRunFixture trained) : IClassFixture<TrainedRunFixture>
+{
+    [Fact]
+    public void Train_writes_every_listed_file()
+    {
+        trained.Run.ExitCode.Should().Be(0, trained.Run.ToString());
+        foreach (string name in new[] { "model.ddpm", "samples.png", "forward.png", "denoising.png", "loss.png", "loss.csv", "options.json" })
+        {
+            new FileInfo(Path.Combine(trained.Output, name)).Length.Should().BeGreaterThan(0, $"train writes {name}");
+        }
+
+        Directory.GetFiles(Path.Combine(trained.Output, "checkpoints"), "checkpoint-*.ddpm").Should().NotBeEmpty();
+        File.ReadAllLines(Path.Combine(trained.Output, "loss.csv")).Should().HaveCount(5, "a header and one row per step");
+        using (Image forward = Image.Load(Path.Combine(trained.Output, "forward.png")))
+        {
+            forward.Width.Should().BeGreaterThan(9 * 16, "the strip shows 10 images of 16 pixels side by side");
+        }
+
+        trained.Run.Output.Should().Contain("model.ddpm").And.Contain("step 4/4");
+    }
+
+    [Fact]
+    public void Options_json_reproduces_the_settings_as_a_config_file()
+    {
+        using JsonDocument options = JsonDocument.Parse(File.ReadAllText(Path.Combine(trained.Output, "options.json")));
+
+        options.RootElement.GetProperty("unet").GetString().Should().Be("tiny");
+        options.RootElement.GetProperty("steps").GetInt64().Should().Be(4);
+        options.RootElement.GetProperty("image-size").GetInt32().Should().Be(16);
+        options.RootElement.TryGetProperty("epochs", out _).Should().BeFalse("steps were given, so epochs do not apply");
+    }
+
+    [Fact]
+    public void Sample_writes_the_requested_count()
+    {
+        using var folder = new TempFolder();
+
+        CliRun run = CliRun.Of("sample", "--model", trained.Output, "--count", "3", "--steps", "2", "--out", folder.File("grid.png"), "--individual", folder.File("each"));
+
+        run.ExitCode.Should().Be(0, run.ToString());
+        File.Exists(folder.File("grid.png")).Should().BeTrue();
+        Directory.GetFiles(folder.File("each"), "*.png").Should().HaveCount(3);
+        using Image one = Image.Load(Directory.GetFiles(folder.File("each"), "*.png")[0]);
+        one.Width.Should().Be(16);
+    }
+
+    [Fact]
+    public void Sampling_with_the_same_seed_draws_the_same_images()
+    {
+        using var folder = new TempFolder();
+
+        CliRun.Of("sample", "--model", trained.Output, "--count", "2", "--steps", "2", "--seed", "5", "--out", folder.File("a.png")).ExitCode.Should().Be(0);
+        CliRun.Of("sample", "--model", trained.Output, "--count", "2", "--steps", "2", "--seed", "5", "--out", folder.File("b.png")).ExitCode.Should().Be(0);
+
+        File.ReadAllBytes(folder.File("a.png")).Should().Equal(File.ReadAllBytes(folder.File("b.png")));
+    }
+
+    [Fact]
+    public void Info_describes_the_checkpoint()
+    {
+        CliRun table = CliRun.Of("info", Path.Combine(trained.Output, "model.ddpm"));
+        CliRun json = CliRun.Of("info", trained.Output, "--json");
+
+        table.ExitCode.Should().Be(0, table.ToString());
+        table.Output.Should().Contain("UNet(channels 1, base 16").And.Contain("1x16x16").And.Contain("T = 20");
+        json.ExitCode.Should().Be(0, json.ToString());
+        using JsonDocument document = JsonDocument.Parse(json.Output);
+        document.RootElement.GetProperty("TrainedSteps").GetInt64().Should().Be(4);
+        document.RootElement.GetProperty("Architecture").GetString().Should().Be("unet");
+    }
+
+    [Fact]
+    public void Info_of_a_training_checkpoint_shows_the_run()
+    {
+        string checkpoint = Directory.GetFiles(Path.Combine(trained.Output, "checkpoints"), "checkpoint-*.ddpm").Order().Last();
+
+        CliRun run = CliRun.Of("info", checkpoint);
+
+        run.ExitCode.Should().Be(0, run.ToString());
+        run.Output.Should().Contain("resumable").And.Contain("step 4 of 4");
+    }
+
+    [Fact]
+    public void Resume_continues_a_run_to_more_steps()
+    {
+        using var folder = new TempFolder();
+        CliRun.Of("train", "--unet", "tiny", "--steps", "2", "--batch-size", "4", "--image-size", "16", "--timesteps", "20", "--samples", "1", "--sampling-steps", "1", "--out", folder.File("a"))
+            .ExitCode.Should().Be(0);
+
+        CliRun resumed = CliRun.Of(
+            "train", "--config", folder.File("a/options.json"), "--steps", "3", "--resume", folder.File("a/checkpoints"));
+
+        resumed.ExitCode.Should().Be(0, resumed.ToString());
+        File.ReadAllLines(folder.File("a/loss.csv")).Should().HaveCount(4, "3 steps in all: 2 before the resume and 1 after");
+        CliRun.Of("info", folder.File("a"), "--json").Output.Should().Contain("\"TrainedSteps\": 3");
+    }
+
+    [Fact]
+    public void Cancelling_saves_a_checkpoint_and_exits_130()
+    {
+        using var folder = new TempFolder();
+        using var cancelled = new CancellationTokenSource();
+        cancelled.Cancel();
+
+        CliRun run = CliRun.Of(cancelled.Token, "train", "--unet", "tiny", "--steps", "50", "--batch-size", "4", "--image-size", "16", "--out", folder.Path);
+
+        run.ExitCode.Should().Be(130, run.ToString());
+        run.Output.Should().Contain("--resume");
+        Directory.GetFiles(folder.File("checkpoints"), "checkpoint-*.ddpm").Should().ContainSingle();
+    }
+
+    [Fact]
+    public void Forward_writes_the_strip()
+    {
+        using var folder = new TempFolder();
+
+        CliRun run = CliRun.Of("forward", "--out", folder.File("f.png"), "--index", "3", "--schedule", "cosine");
+
+        run.ExitCode.Should().Be(0, run.ToString());
+        using Image strip = Image.Load(folder.File("f.png"));
+        strip.Width.Should().Be(2 + (10 * (32 + 2)));
+    }
+
+    [Fact]
+    public void Eval_scores_a_folder_of_samples()
+    {
+        using var folder = new TempFolder();
+        CliRun.Of("sample", "--model", trained.Output, "--count", "4", "--steps", "1", "--individual", folder.File("s"), "--out", folder.File("g.png")).ExitCode.Should().Be(0);
+
+        // The tiny model makes 16x16 images; eval stretches them to 32x32.
+        CliRun run = CliRun.Of("eval", folder.File("s"), "--json");
+
+        run.ExitCode.Should().Be(0, run.ToString());
+        using JsonDocument document = JsonDocument.Parse(run.Output);
+        document.RootElement.GetProperty("count").GetInt32().Should().Be(4);
+        document.RootElement.GetProperty("frechetDistance").GetDouble().Should().BeGreaterThan(0);
+        document.RootElement.GetProperty("classShares").GetArrayLength().Should().Be(10);
+    }
+
+    [Fact]
+    public void Bench_reports_positive_rates_as_json()
+    {
+        CliRun run = CliRun.Of("bench", "--unet", "tiny", "--image-size", "16", "--batch-size", "2", "--steps", "3", "--timesteps", "200", "--json");
+
+        run.ExitCode.Should().Be(0, run.ToString());
+        using JsonDocument document = JsonDocument.Parse(run.Output);
+        document.RootElement.GetProperty("trainImagesPerSecond").GetDouble().Should().BeGreaterThan(0);
+        document.RootElement.GetProperty("ddpmImagesPerSecond").GetDouble().Should().BeGreaterThan(0);
+        document.RootElement.GetProperty("ddimImagesPerSecond").GetDouble().Should().BeGreaterThan(
+            document.RootElement.GetProperty("ddpmImagesPerSecond").GetDouble(), "a DDIM run takes 50 steps where DDPM takes all 200");
+        document.RootElement.GetProperty("peakMemoryMiB").GetDouble().Should().BeGreaterThan(10);
+    }
+}

@@ -1,0 +1,77 @@
+using Ddpm.Core.Imaging;
+using FluentAssertions;
+using SixLabors.ImageSharp;
+using SixLabors.ImageSharp.PixelFormats;
+
+namespace Ddpm.Core.Tests.Imaging;
+
+public sealed class LossPlotTests
+{
+    private static readonly Rgb24 Blue = new(31, 100, 200);
+
+    [Fact]
+    public void A_falling_loss_is_drawn_from_top_left_to_bottom_right()
+    {
+        float[] losses = Enumerable.Range(0, 500).Select(i => (float)(0.8 * Math.Exp(-i / 100.0) + 0.05)).ToArray();
+
+        using Image<Rgb24> plot = LossPlot.Create(losses, width: 400, height: 200);
+
+        plot.Width.Should().Be(400);
+        plot.Height.Should().Be(200);
+        (int X, int Y)[] blue = Pixels(plot, Blue);
+        blue.Should().NotBeEmpty("the smoothed curve is blue");
+        double leftHeight = blue.Where(p => p.X < 120).Average(p => p.Y);
+        double rightHeight = blue.Where(p => p.X > 300).Average(p => p.Y);
+        rightHeight.Should().BeGreaterThan(leftHeight + 50, "a falling loss ends lower in the picture (larger y)");
+    }
+
+    [Fact]
+    public void Non_finite_losses_are_left_out_and_an_all_NaN_history_is_rejected()
+    {
+        float[] someNaN = [0.5f, float.NaN, 0.4f, float.PositiveInfinity, 0.3f];
+
+        using Image<Rgb24> plot = LossPlot.Create(someNaN);
+        var allNaN = () => LossPlot.Create([float.NaN, float.NaN]);
+        var empty = () => LossPlot.Create([]);
+        var tooSmall = () => LossPlot.Create([1f], width: 10);
+
+        Pixels(plot, Blue).Should().NotBeEmpty();
+        allNaN.Should().Throw<ArgumentException>().WithMessage("*no finite value*");
+        empty.Should().Throw<ArgumentException>();
+        tooSmall.Should().Throw<ArgumentOutOfRangeException>().WithParameterName("width");
+    }
+
+    [Fact]
+    public void SavePng_writes_a_readable_png()
+    {
+        string path = Path.Combine(Path.GetTempPath(), $"loss-{Guid.NewGuid():N}", "loss.png");
+        try
+        {
+            LossPlot.SavePng([0.9f, 0.5f, 0.3f], path, firstStep: 10);
+
+            using Image image = Image.Load(path);
+            image.Width.Should().Be(800);
+        }
+        finally
+        {
+            Directory.Delete(Path.GetDirectoryName(path)!, recursive: true);
+        }
+    }
+
+    private static (int X, int Y)[] Pixels(Image<Rgb24> image, Rgb24 colour)
+    {
+        var found = new List<(int, int)>();
+        for (int y = 0; y < image.Height; y++)
+        {
+            for (int x = 0; x < image.Width; x++)
+            {
+                if (image[x, y] == colour)
+                {
+                    found.Add((x, y));
+                }
+            }
+        }
+
+        return [.. found];
+    }
+}
