@@ -50,25 +50,14 @@ internal static class SampleCommand
 
         using DdpmModel model = DdpmModel.Load(path, device);
         bool simpleUNet = model.Configuration?.Architecture == "simple-unet";
-        SamplerChoice method = sampler ?? (simpleUNet ? SamplerChoice.Ddpm : SamplerChoice.Ddim);
-        int? steps = parse.GetValue(Steps) ?? (method == SamplerChoice.Ddim ? Math.Min(50, model.Scheduler.Timesteps) : null);
+        SamplerChoice method = sampler ?? SamplingDefaults.MethodFor(simpleUNet);
+        int? steps = parse.GetValue(Steps) ?? SamplingDefaults.StepsFor(method, model.Scheduler.Timesteps);
         if (steps is int s)
         {
             Check(s >= 1 && s <= model.Scheduler.Timesteps, $"--steps is {s}; the model has T = {model.Scheduler.Timesteps}, so use 1 to {model.Scheduler.Timesteps}.");
         }
 
-        var options = new DdpmSamplerOptions
-        {
-            Method = method == SamplerChoice.Ddim ? SamplingMethod.Ddim : SamplingMethod.Ddpm,
-            Steps = steps,
-            Eta = eta,
-            Seed = seed,
-            BatchSize = Math.Min(batchSize, count),
-            Device = device,
-            BatchNormMode = simpleUNet ? BatchNormMode.BatchStatistics : BatchNormMode.RunningStatistics,
-            ClipPredictedSample = !simpleUNet,
-            ClampEachStep = simpleUNet,
-        };
+        DdpmSamplerOptions options = SamplingDefaults.Create(simpleUNet, method, steps, eta, seed, Math.Min(batchSize, count), device);
         var ddpmSampler = new DdpmSampler(options, cli.Logging.CreateLogger<DdpmSampler>());
         string grid = Path.GetFullPath(parse.GetValue(Out)!);
         cli.Console.WriteLine($"Sampling {count} image(s) of {model.ImageShape} from {path} with {(method == SamplerChoice.Ddim ? "DDIM" : "DDPM")} in {steps ?? model.Scheduler.Timesteps} steps on {device}");

@@ -139,19 +139,7 @@ internal sealed record TrainSettings
         _ => KnownBetaSchedules.Linear,
     };
 
-    /// <summary>
-    /// The sampler for samples.png: the UNet samples with EMA weights; the notebook's SimpleUNet with
-    /// batch statistics, as the notebook does (its BatchNorm samples nothing recognisable in eval mode).
-    /// </summary>
-    public DdpmSamplerOptions CreateSamplerOptions(int batchSize) => new()
-    {
-        Method = Sampler == SamplerChoice.Ddim ? SamplingMethod.Ddim : SamplingMethod.Ddpm,
-        Steps = SamplingSteps ?? (Sampler == SamplerChoice.Ddim ? Math.Min(50, Timesteps) : null),
-        Seed = Seed,
-        BatchSize = batchSize,
-        Device = Device,
-        BatchNormMode = Model == NetworkChoice.SimpleUNet ? BatchNormMode.BatchStatistics : BatchNormMode.RunningStatistics,
-        ClipPredictedSample = Model == NetworkChoice.UNet,
-        ClampEachStep = Model != NetworkChoice.UNet,
-    };
+    /// <summary>The sampler for samples.png (<see cref="SamplingDefaults"/>).</summary>
+    public DdpmSamplerOptions CreateSamplerOptions(int batchSize) => SamplingDefaults.Create(
+        Model == NetworkChoice.SimpleUNet, Sampler, SamplingSteps ?? SamplingDefaults.StepsFor(Sampler, Timesteps), eta: 0, Seed, batchSize, Device);
 }
