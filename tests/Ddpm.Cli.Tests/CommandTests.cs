@@ -152,8 +152,11 @@ public sealed class CommandTests(TrainedRunFixture trained) : IClassFixture<Trai
         using JsonDocument document = JsonDocument.Parse(run.Output);
         document.RootElement.GetProperty("trainImagesPerSecond").GetDouble().Should().BeGreaterThan(0);
         document.RootElement.GetProperty("ddpmImagesPerSecond").GetDouble().Should().BeGreaterThan(0);
-        document.RootElement.GetProperty("ddimImagesPerSecond").GetDouble().Should().BeGreaterThan(
-            document.RootElement.GetProperty("ddpmImagesPerSecond").GetDouble(), "a DDIM run takes 50 steps where DDPM takes all 200");
+        document.RootElement.GetProperty("ddimImagesPerSecond").GetDouble().Should().BeGreaterThan(0);
+
+        // Rates are not compared with each other here: timings on a shared machine belong in benchmarks.
+        document.RootElement.GetProperty("timesteps").GetInt32().Should().Be(200);
+        document.RootElement.GetProperty("ddimSteps").GetInt32().Should().Be(50);
         document.RootElement.GetProperty("peakMemoryMiB").GetDouble().Should().BeGreaterThan(10);
     }
 }

@@ -90,9 +90,9 @@ internal static class BenchCommand
             settings.BatchSize,
             settings.Device,
             "fp32",
-            Math.Round(trainImagesPerSecond, 2),
-            Math.Round(settings.BatchSize / (ddpmStep * settings.Timesteps), 3),
-            Math.Round(settings.BatchSize / (ddimStep * ddimSteps), 3),
+            trainImagesPerSecond,
+            settings.BatchSize / (ddpmStep * settings.Timesteps),
+            settings.BatchSize / (ddimStep * ddimSteps),
             settings.Timesteps,
             ddimSteps,
             Math.Round(PeakMemoryBytes() / 1048576.0, 1));
