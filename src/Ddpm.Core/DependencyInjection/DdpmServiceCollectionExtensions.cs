@@ -1,0 +1,82 @@
+using Ddpm.Core.Sampling;
+using Ddpm.Core.Training;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace Ddpm.Core.DependencyInjection;
+
+/// <summary>
+/// Registers Ddpm.Core with a service container: validated <see cref="DdpmTrainerOptions"/> and
+/// <see cref="DdpmSamplerOptions"/> (checked when the host starts), and a <see cref="DdpmTrainer"/>
+/// and <see cref="DdpmSampler"/> built from them. Both classes work without a container too.
+/// </summary>
+public static class DdpmServiceCollectionExtensions
+{
+    /// <summary>The configuration section <c>AddDdpm(services, configuration)</c> reads when given a whole configuration: <c>Ddpm</c>.</summary>
+    public const string SectionName = "Ddpm";
+
+    /// <summary>Adds the trainer and sampler with options set in code.</summary>
+    /// <param name="services">The service collection.</param>
+    /// <param name="configureTrainer">Sets the trainer's options; null keeps the defaults.</param>
+    /// <param name="configureSampler">Sets the sampler's options; null keeps the defaults.</param>
+    /// <returns>The same service collection.</returns>
+    public static IServiceCollection AddDdpm(this IServiceCollection services, Action<DdpmTrainerOptions>? configureTrainer = null, Action<DdpmSamplerOptions>? configureSampler = null)
+    {
+        ArgumentNullException.ThrowIfNull(services);
+        AddCore(services);
+        if (configureTrainer is not null)
+        {
+            services.Configure(configureTrainer);
+        }
+
+        if (configureSampler is not null)
+        {
+            services.Configure(configureSampler);
+        }
+
+        return services;
+    }
+
+    /// <summary>
+    /// Adds the trainer and sampler with options bound from configuration: the <c>Trainer</c> and
+    /// <c>Sampler</c> subsections of the <c>Ddpm</c> section (or of <paramref name="configuration"/>
+    /// itself when it has no <c>Ddpm</c> section), for example <c>"Ddpm": { "Trainer": { "BatchSize": 64 } }</c>
+    /// in appsettings.json. Numbers, strings, booleans and enum names bind; the network and the beta
+    /// schedule are objects: set them in code with the <paramref name="configureTrainer"/> callback,
+    /// which runs after binding.
+    /// </summary>
+    /// <param name="services">The service collection.</param>
+    /// <param name="configuration">The application's configuration, or its <c>Ddpm</c> section.</param>
+    /// <param name="configureTrainer">Adjusts the trainer's options after binding; null for none.</param>
+    /// <returns>The same service collection.</returns>
+    public static IServiceCollection AddDdpm(this IServiceCollection services, IConfiguration configuration, Action<DdpmTrainerOptions>? configureTrainer = null)
+    {
+        ArgumentNullException.ThrowIfNull(services);
+        ArgumentNullException.ThrowIfNull(configuration);
+        IConfigurationSection named = configuration.GetSection(SectionName);
+        IConfiguration section = named.Exists() ? named : configuration;
+        AddCore(services);
+        services.AddOptions<DdpmTrainerOptions>().Bind(section.GetSection("Trainer"));
+        services.AddOptions<DdpmSamplerOptions>().Bind(section.GetSection("Sampler"));
+        if (configureTrainer is not null)
+        {
+            services.Configure(configureTrainer);
+        }
+
+        return services;
+    }
+
+    private static void AddCore(IServiceCollection services)
+    {
+        services.AddOptions<DdpmTrainerOptions>().ValidateOnStart();
+        services.AddOptions<DdpmSamplerOptions>().ValidateOnStart();
+        services.AddSingleton<IValidateOptions<DdpmTrainerOptions>, DdpmTrainerOptionsValidator>();
+        services.AddSingleton<IValidateOptions<DdpmSamplerOptions>, DdpmSamplerOptionsValidator>();
+        services.AddTransient(provider => new DdpmTrainer(
+            provider.GetRequiredService<IOptions<DdpmTrainerOptions>>().Value, provider.GetService<ILogger<DdpmTrainer>>()));
+        services.AddTransient(provider => new DdpmSampler(
+            provider.GetRequiredService<IOptions<DdpmSamplerOptions>>().Value, provider.GetService<ILogger<DdpmSampler>>()));
+    }
+}
