@@ -219,6 +219,10 @@ public sealed class DdpmTrainerOptionsValidator : IValidateOptions<DdpmTrainerOp
             {
                 failures.AddRange(sampling.Failures.Select(f => $"PreviewSampling.{f}"));
             }
+            else if (options.PreviewSampling.Steps is int steps && options.Timesteps >= 1 && steps > options.Timesteps)
+            {
+                failures.Add($"PreviewSampling.Steps is {steps} but Timesteps (T) is {options.Timesteps}; a sampler cannot take more steps than T, so use at most {options.Timesteps}.");
+            }
         }
 
         if (options.LogInterval is < 1 or > 1_000_000)

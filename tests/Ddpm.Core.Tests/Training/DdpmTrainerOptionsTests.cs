@@ -64,6 +64,8 @@ public sealed class DdpmTrainerOptionsTests
         { o => o.Timesteps = -300, "Timesteps is -300; it must lie in [1, 100000] (the notebook uses 300)." },
         { o => o.Schedule = null!, "Schedule is null; use a schedule such as KnownBetaSchedules.Linear." },
         { o => o.LogInterval = 0, "LogInterval is 0; it must lie in [1, 1000000]." },
+        { o => o.PreviewSampling.Steps = 500, "PreviewSampling.Steps is 500 but Timesteps (T) is 300; a sampler cannot take more steps than T, so use at most 300." },
+        { o => { o.MaxSteps = 100; o.WarmupSteps = 100; }, "WarmupSteps is 100 but the run has only MaxSteps = 100 steps; the warm-up must be shorter than the run." },
     };
 
     [Theory]
