@@ -15,6 +15,8 @@ internal sealed class Arguments
           presets        [--measure true] [--batch 64] [--steps 10] [--preset NAME] [--base-channels N]
                                                         parameters and GFLOP of each UNet preset; with --measure, median CPU
                                                         training img/s and sampling img-steps/s for 1x32x32 images
+          schedule-plot  [--out docs/images/schedules.png] [--timesteps 300]
+                                                        draw alpha-bar against t for each known beta schedule
           train-classifier [--data /usr/share/datasets/fashion-mnist] [--out src/Ddpm.Core/Evaluation/fashion-mnist-classifier.ddpm] [--epochs 4]
                                                         train the classifier SampleQualityEvaluator ships (apt-get install dataset-fashion-mnist)
 

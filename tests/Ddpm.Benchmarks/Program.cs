@@ -52,6 +52,14 @@ try
                 break;
             }
 
+        case "schedule-plot":
+            {
+                string output = options.String("out") ?? "docs/images/schedules.png";
+                int timesteps = options.Int("timesteps", 300, 2);
+                command = () => SchedulePlot.Run(output, timesteps);
+                break;
+            }
+
         case "fault":
             {
                 int kills = options.Int("kills", 20, 0);

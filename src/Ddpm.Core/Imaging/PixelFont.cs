@@ -5,7 +5,7 @@ namespace Ddpm.Core.Imaging;
 
 /// <summary>
 /// A 5x7 bitmap font for the few characters plot labels need (digits, a decimal point, signs and the
-/// lower-case letters of "step", "loss", "smoothed", "raw"), so pictures need no font files or native
+/// lower-case letters of "step", "loss", "smoothed", "raw" and the schedule names), so pictures need no font files or native
 /// drawing library. Unknown characters are drawn as blanks.
 /// </summary>
 internal static class PixelFont
@@ -42,6 +42,12 @@ internal static class PixelFont
         ['r'] = [".....", ".....", "#.##.", "##..#", "#....", "#....", "#...."],
         ['a'] = [".....", ".....", ".###.", "....#", ".####", "#...#", ".####"],
         ['w'] = [".....", ".....", "#...#", "#...#", "#.#.#", "#.#.#", ".#.#."],
+        ['i'] = ["..#..", ".....", ".##..", "..#..", "..#..", "..#..", ".###."],
+        ['n'] = [".....", ".....", "#.##.", "##..#", "#...#", "#...#", "#...#"],
+        ['c'] = [".....", ".....", ".###.", "#....", "#....", "#...#", ".###."],
+        ['u'] = [".....", ".....", "#...#", "#...#", "#...#", "#..##", ".##.#"],
+        ['g'] = [".....", ".####", "#...#", "#...#", ".####", "....#", ".###."],
+        ['q'] = [".....", ".....", ".####", "#...#", ".####", "....#", "....#"],
         [' '] = [".....", ".....", ".....", ".....", ".....", ".....", "....."],
     };
 
