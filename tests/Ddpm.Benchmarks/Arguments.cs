@@ -17,6 +17,8 @@ internal sealed class Arguments
                                                         training img/s and sampling img-steps/s for 1x32x32 images
           schedule-plot  [--out docs/images/schedules.png] [--timesteps 300]
                                                         draw alpha-bar against t for each known beta schedule
+          prediction-plot --model FILE [--data T10K-IDX] [--out docs/images/prediction.png] [--index 0]
+                                                        x_t at several t and a trained network's one-step estimate of x_0
           train-classifier [--data /usr/share/datasets/fashion-mnist] [--out src/Ddpm.Core/Evaluation/fashion-mnist-classifier.ddpm] [--epochs 4]
                                                         train the classifier SampleQualityEvaluator ships (apt-get install dataset-fashion-mnist)
 

@@ -60,6 +60,16 @@ try
                 break;
             }
 
+        case "prediction-plot":
+            {
+                string model = options.String("model") ?? throw new ArgumentException("prediction-plot needs --model FILE (a trained 1-channel model, e.g. ddpm-output/model.ddpm).");
+                string data = options.String("data") ?? "tests/Ddpm.Core.Tests/Data/fashion-mnist/t10k-images-idx3-ubyte.gz";
+                string output = options.String("out") ?? "docs/images/prediction.png";
+                int index = options.Int("index", 0, 0);
+                command = () => PredictionPlot.Run(model, data, output, index);
+                break;
+            }
+
         case "fault":
             {
                 int kills = options.Int("kills", 20, 0);
