@@ -4,6 +4,7 @@ using Ddpm.Cli.Output;
 using Ddpm.Cli.Settings;
 using Ddpm.Core;
 using Ddpm.Core.Data;
+using Ddpm.Core.Models;
 using Ddpm.Core.Sampling;
 using Ddpm.Core.Training;
 using Microsoft.Extensions.Logging;
@@ -108,10 +109,11 @@ internal static class TrainCommand
         Directory.CreateDirectory(output);
         File.WriteAllText(Path.Combine(output, "options.json"), settings.ToPatch().ToJson());
 
+        INetworkConfiguration network = settings.CreateNetwork();
         var trainer = new DdpmTrainer(
             new DdpmTrainerOptions
             {
-                Network = settings.CreateNetwork(),
+                Network = network,
                 Epochs = settings.Epochs ?? 1,
                 MaxSteps = settings.Steps,
                 BatchSize = settings.BatchSize,
@@ -126,7 +128,7 @@ internal static class TrainCommand
             },
             cli.Logging.CreateLogger<DdpmTrainer>());
 
-        cli.Console.WriteLine($"Training {settings.CreateNetwork()} on {dataset.Count:N0} images of {dataset.Shape} ({settings.Data ?? "bundled Fashion-MNIST"}), {(settings.Steps is long s ? $"{s:N0} steps" : $"{settings.Epochs} epochs")} of batch {settings.BatchSize} on {settings.Device}");
+        cli.Console.WriteLine($"Training {network} on {dataset.Count:N0} images of {dataset.Shape} ({settings.Data ?? "bundled Fashion-MNIST"}), {(settings.Steps is long s ? $"{s:N0} steps" : $"{settings.Epochs} epochs")} of batch {settings.BatchSize} on {settings.Device}");
         DdpmModel model;
         try
         {

@@ -1,5 +1,6 @@
 using Ddpm.Core.Data;
 using Ddpm.Core.Models;
+using Ddpm.Core.Tests.TestSupport;
 using FluentAssertions;
 using Xunit.Abstractions;
 
@@ -27,14 +28,7 @@ public sealed class FlopCounterTests(ITestOutputHelper output)
     [InlineData("Large", 3, 32, 12.3, 12.6)]
     public void Preset_costs_lie_in_their_documented_ranges(string preset, int channels, int size, double lowGflops, double highGflops)
     {
-        UNetConfiguration configuration = preset switch
-        {
-            "Tiny" => UNetPresets.Tiny(channels),
-            "Small" => UNetPresets.Small(channels),
-            "Medium" => UNetPresets.Medium(channels),
-            "Base" => UNetPresets.Base(channels),
-            _ => UNetPresets.Large(channels),
-        };
+        UNetConfiguration configuration = Presets.ByName(preset, channels);
         using var network = new UNet(configuration);
 
         double gflops = FlopCounter.ForwardFlopsPerImage(network, new ImageShape(channels, size, size)) / 1e9;

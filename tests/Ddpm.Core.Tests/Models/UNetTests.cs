@@ -86,14 +86,7 @@ public sealed class UNetTests
     [InlineData("Large", 3)]
     public void Presets_build_and_are_documented_with_their_parameter_counts(string preset, int channels)
     {
-        UNetConfiguration configuration = preset switch
-        {
-            "Tiny" => UNetPresets.Tiny(channels),
-            "Small" => UNetPresets.Small(channels),
-            "Medium" => UNetPresets.Medium(channels),
-            "Base" => UNetPresets.Base(channels),
-            _ => UNetPresets.Large(channels),
-        };
+        UNetConfiguration configuration = Presets.ByName(preset, channels);
         using var network = new UNet(configuration);
 
         long parameters = network.parameters().Sum(p => p.numel());
