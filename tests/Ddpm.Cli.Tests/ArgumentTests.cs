@@ -1,6 +1,7 @@
 using System.CommandLine;
 using Ddpm.Cli.Commands;
 using Ddpm.Cli.Settings;
+using Ddpm.Core.Training;
 using FluentAssertions;
 
 namespace Ddpm.Cli.Tests;
@@ -81,9 +82,27 @@ public sealed class ArgumentTests
         TrainSettings config = Resolve("--preset", "seed", "--config", folder.File("c.json"));
         TrainSettings flags = Resolve("--preset", "seed", "--config", folder.File("c.json"), "--batch-size", "8", "--epochs", "3");
 
-        preset.Should().BeEquivalentTo(new { Model = NetworkChoice.SimpleUNet, ImageSize = 64, Channels = 3, BatchSize = 128, Epochs = 100, Steps = (long?)null, Timesteps = 300, LearningRate = 1e-3, Schedule = ScheduleChoice.Linear, Sampler = SamplerChoice.Ddpm });
+        preset.Should().BeEquivalentTo(new { Model = NetworkChoice.SimpleUNet, ImageSize = 64, Channels = 3, BatchSize = 128, Epochs = 100, Steps = (long?)null, Timesteps = 300, Loss = LossType.L1, LearningRate = 1e-3, Schedule = ScheduleChoice.Linear, Sampler = SamplerChoice.Ddpm });
         config.Should().BeEquivalentTo(new { Model = NetworkChoice.SimpleUNet, BatchSize = 16, Schedule = ScheduleChoice.Cosine, Steps = (long?)99, Epochs = (int?)null });
         flags.Should().BeEquivalentTo(new { Model = NetworkChoice.SimpleUNet, BatchSize = 8, Schedule = ScheduleChoice.Cosine, Epochs = (int?)3, Steps = (long?)null });
+    }
+
+    [Fact]
+    public void The_default_preset_takes_the_library_defaults_for_T_and_the_loss_and_a_flag_overrides_them()
+    {
+        var library = new DdpmTrainerOptions();
+
+        Resolve().Should().BeEquivalentTo(new { library.Timesteps, library.Loss });
+        Resolve("--loss", "huber", "--timesteps", "500").Should().BeEquivalentTo(new { Timesteps = 500, Loss = LossType.Huber });
+    }
+
+    [Fact]
+    public void An_unknown_loss_is_rejected_with_the_valid_names()
+    {
+        CliRun run = CliRun.Of("train", "--loss", "mse");
+
+        run.ExitCode.Should().Be(2, run.ToString());
+        run.Error.Should().Contain("--loss is 'mse'").And.Contain("l2, l1 or huber");
     }
 
     [Fact]

@@ -37,13 +37,14 @@ internal static class EvalCommand
                     frechetDistance = quality.FrechetDistance,
                     classEntropy = quality.ClassEntropy,
                     meanConfidence = quality.MeanConfidence,
+                    meanIntensity = quality.MeanIntensity,
                     classShares = SampleQuality.ClassNames.Select((name, i) => new { name, share = quality.ClassHistogram[i] }),
                 };
                 cli.Console.Profile.Out.Writer.WriteLine(JsonSerializer.Serialize(json, new JsonSerializerOptions { WriteIndented = true }));
                 return ExitCodes.Success;
             }
 
-            cli.Console.WriteLine($"{quality.Count:N0} images: Fréchet distance {quality.FrechetDistance:F2} (real test images ≈ 1, noise ≈ 700), class entropy {quality.ClassEntropy:F3} (ln 10 = {Math.Log(10):F3} for equal shares), mean confidence {quality.MeanConfidence:F3}");
+            cli.Console.WriteLine($"{quality.Count:N0} images: Fréchet distance {quality.FrechetDistance:F2} (real test images ≈ 1, noise ≈ 700), class entropy {quality.ClassEntropy:F3} (ln 10 = {Math.Log(10):F3} for equal shares), mean confidence {quality.MeanConfidence:F3}, mean intensity {quality.MeanIntensity:F3} (real test images 0.220)");
             var table = new Table().AddColumn("Class").AddColumn(new TableColumn("Share").RightAligned());
             for (int i = 0; i < quality.ClassHistogram.Count; i++)
             {

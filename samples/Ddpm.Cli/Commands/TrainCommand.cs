@@ -29,7 +29,8 @@ internal static class TrainCommand
     private static readonly Option<int?> BatchSize = new("--batch-size") { Description = "Images per step. Default: 32 (seed: 128)." };
     private static readonly Option<double?> LearningRate = new("--lr") { Description = "Adam's learning rate. Default: 1e-3." };
     private static readonly Option<string?> Schedule = new("--schedule") { Description = "Beta schedule: linear (default), cosine, quadratic, sigmoid or scaled-linear." };
-    private static readonly Option<int?> Timesteps = new("--timesteps") { Description = "Diffusion steps T. Default: 300." };
+    private static readonly Option<int?> Timesteps = new("--timesteps") { Description = "Diffusion steps T. Default: 1000 (seed: 300)." };
+    private static readonly Option<string?> Loss = new("--loss") { Description = "Loss on the predicted noise: l2 (default, DDPM), l1 (seed: the notebook) or huber." };
     private static readonly Option<string?> Device = new("--device") { Description = "cpu (default), cuda or cuda:N." };
     private static readonly Option<int?> Seed = new("--seed") { Description = "Random seed. Default: 0." };
     private static readonly Option<int?> Samples = new("--samples") { Description = "Images in samples.png. Default: 36." };
@@ -43,7 +44,7 @@ internal static class TrainCommand
         var command = new Command("train", "Train a DDPM and write checkpoints/, model.ddpm, samples.png, forward.png, denoising.png, loss.png, loss.csv and options.json.")
         {
             Data, Out, Preset, Config, Model, UNet, ImageSize, Channels, Epochs, Steps, BatchSize, LearningRate,
-            Schedule, Timesteps, Device, Seed, Samples, Sampler, SamplingSteps, CheckpointInterval, Resume,
+            Schedule, Timesteps, Loss, Device, Seed, Samples, Sampler, SamplingSteps, CheckpointInterval, Resume,
         };
         command.SetAction(parse => runner(parse, cli => Run(cli, Resolve(parse), parse.GetValue(Resume))));
         return command;
@@ -76,6 +77,7 @@ internal static class TrainCommand
             LearningRate = parse.GetValue(LearningRate),
             Schedule = parse.GetValue(Schedule),
             Timesteps = parse.GetValue(Timesteps),
+            Loss = parse.GetValue(Loss),
             Device = parse.GetValue(Device),
             Seed = parse.GetValue(Seed),
             Samples = parse.GetValue(Samples),
@@ -120,6 +122,7 @@ internal static class TrainCommand
                 LearningRate = settings.LearningRate,
                 Schedule = settings.CreateSchedule(),
                 Timesteps = settings.Timesteps,
+                Loss = settings.Loss,
                 Device = settings.Device,
                 Seed = settings.Seed,
                 CheckpointDirectory = Path.Combine(output, "checkpoints"),

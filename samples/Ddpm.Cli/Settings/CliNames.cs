@@ -1,3 +1,5 @@
+using Ddpm.Core.Training;
+
 namespace Ddpm.Cli.Settings;
 
 /// <summary>The command-line spelling of each choice (kebab case), both ways.</summary>
@@ -25,6 +27,13 @@ internal static class CliNames
         ["quadratic"] = ScheduleChoice.Quadratic,
         ["sigmoid"] = ScheduleChoice.Sigmoid,
         ["scaled-linear"] = ScheduleChoice.ScaledLinear,
+    };
+
+    public static readonly IReadOnlyDictionary<string, LossType> Losses = new Dictionary<string, LossType>
+    {
+        ["l2"] = LossType.L2,
+        ["l1"] = LossType.L1,
+        ["huber"] = LossType.Huber,
     };
 
     public static readonly IReadOnlyDictionary<string, SamplerChoice> Samplers = new Dictionary<string, SamplerChoice>

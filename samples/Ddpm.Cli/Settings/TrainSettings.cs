@@ -1,6 +1,7 @@
 using Ddpm.Core.Models;
 using Ddpm.Core.Sampling;
 using Ddpm.Core.Schedules;
+using Ddpm.Core.Training;
 
 namespace Ddpm.Cli.Settings;
 
@@ -34,7 +35,9 @@ internal sealed record TrainSettings
 
     public ScheduleChoice Schedule { get; init; } = ScheduleChoice.Linear;
 
-    public int Timesteps { get; init; } = 300;
+    public int Timesteps { get; init; } = 1000;
+
+    public LossType Loss { get; init; } = LossType.L2;
 
     public string Device { get; init; } = "cpu";
 
@@ -61,6 +64,8 @@ internal sealed record TrainSettings
             Epochs = 100,
             Steps = null,
             BatchSize = 128,
+            Timesteps = 300,
+            Loss = LossType.L1,
             Sampler = SamplerChoice.Ddpm,
             Samples = 16,
             CheckpointInterval = 1000,
@@ -84,6 +89,7 @@ internal sealed record TrainSettings
         LearningRate = patch.LearningRate ?? LearningRate,
         Schedule = patch.Schedule is null ? Schedule : CliNames.Schedules[patch.Schedule],
         Timesteps = patch.Timesteps ?? Timesteps,
+        Loss = patch.Loss is null ? Loss : CliNames.Losses[patch.Loss],
         Device = patch.Device ?? Device,
         Seed = patch.Seed ?? Seed,
         Samples = patch.Samples ?? Samples,
@@ -107,6 +113,7 @@ internal sealed record TrainSettings
         LearningRate = LearningRate,
         Schedule = CliNames.Name(CliNames.Schedules, Schedule),
         Timesteps = Timesteps,
+        Loss = CliNames.Name(CliNames.Losses, Loss),
         Device = Device,
         Seed = Seed,
         Samples = Samples,

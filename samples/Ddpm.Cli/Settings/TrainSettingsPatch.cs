@@ -54,6 +54,9 @@ internal sealed record TrainSettingsPatch
     [JsonPropertyName("timesteps")]
     public int? Timesteps { get; init; }
 
+    [JsonPropertyName("loss")]
+    public string? Loss { get; init; }
+
     [JsonPropertyName("device")]
     public string? Device { get; init; }
 
@@ -138,6 +141,11 @@ internal sealed record TrainSettingsPatch
         if (Schedule is not null)
         {
             CliNames.Parse(CliNames.Schedules, Schedule, name("schedule"));
+        }
+
+        if (Loss is not null)
+        {
+            CliNames.Parse(CliNames.Losses, Loss, name("loss"));
         }
 
         if (Sampler is not null)

@@ -68,7 +68,9 @@ public sealed class SampleQualityEvaluator : IDisposable
         double[] histogram = bincount(predicted, minlength: FashionMnistClassifier.ClassCount).to(ScalarType.Float64).div(images.shape[0]).data<double>().ToArray();
         double entropy = -histogram.Where(p => p > 0).Sum(p => p * Math.Log(p));
         double confidence = probabilities.max(1).values.mean().to(ScalarType.Float64).item<double>();
-        return new SampleQuality(distance, histogram, entropy, confidence, (int)images.shape[0]);
+        // Values in [-1, 1] map to intensities (x + 1) / 2 in [0, 1].
+        double intensity = (images.to(ScalarType.Float64).mean().item<double>() + 1) / 2;
+        return new SampleQuality(distance, histogram, entropy, confidence, intensity, (int)images.shape[0]);
     }
 
     /// <summary>

@@ -31,14 +31,16 @@ public sealed class SampleQualityEvaluatorTests(ITestOutputHelper output) : IDis
         SampleQuality realScore = _evaluator.Evaluate(real);
         SampleQuality noiseScore = _evaluator.Evaluate(noise);
 
-        output.WriteLine($"real: FD {realScore.FrechetDistance:F3}, entropy {realScore.ClassEntropy:F3}, confidence {realScore.MeanConfidence:F3}");
-        output.WriteLine($"noise: FD {noiseScore.FrechetDistance:F3}, entropy {noiseScore.ClassEntropy:F3}, confidence {noiseScore.MeanConfidence:F3}");
+        output.WriteLine($"real: FD {realScore.FrechetDistance:F3}, entropy {realScore.ClassEntropy:F3}, confidence {realScore.MeanConfidence:F3}, intensity {realScore.MeanIntensity:F3}");
+        output.WriteLine($"noise: FD {noiseScore.FrechetDistance:F3}, entropy {noiseScore.ClassEntropy:F3}, confidence {noiseScore.MeanConfidence:F3}, intensity {noiseScore.MeanIntensity:F3}");
         realScore.Count.Should().Be(2000);
         realScore.FrechetDistance.Should().BeLessThan(0.02 * noiseScore.FrechetDistance, "2,000 real test images sit close to the whole test set");
         realScore.ClassEntropy.Should().BeGreaterThan(0.97 * Math.Log(10), "the test set is balanced");
         realScore.ClassHistogram.Sum().Should().BeApproximately(1, 1e-9);
         realScore.MeanConfidence.Should().BeGreaterThan(0.85);
         noiseScore.MeanConfidence.Should().BeLessThan(realScore.MeanConfidence);
+        realScore.MeanIntensity.Should().BeInRange(0.20, 0.24, "Fashion-MNIST garments on black, padded to 32x32, average 0.22");
+        noiseScore.MeanIntensity.Should().BeApproximately(0.5, 0.01, "uniform noise in [-1, 1] averages mid-grey");
     }
 
     [Fact]

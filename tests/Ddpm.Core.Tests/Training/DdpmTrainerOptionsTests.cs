@@ -9,7 +9,7 @@ namespace Ddpm.Core.Tests.Training;
 public sealed class DdpmTrainerOptionsTests
 {
     [Fact]
-    public void Defaults_follow_the_notebook_except_for_the_network()
+    public void Defaults_follow_the_notebook_except_for_the_network_T_and_the_loss()
     {
         var options = new DdpmTrainerOptions();
 
@@ -17,11 +17,11 @@ public sealed class DdpmTrainerOptionsTests
         options.MaxSteps.Should().BeNull();
         options.BatchSize.Should().Be(128);
         options.LearningRate.Should().Be(1e-3);
-        options.Loss.Should().Be(LossType.L1);
+        options.Loss.Should().Be(LossType.L2, "L1's per-pixel median is not the posterior mean DDPM's sampler needs");
         options.HuberDelta.Should().Be(1.0);
         options.Device.Should().Be("cpu");
         options.Seed.Should().BeNull();
-        options.Timesteps.Should().Be(300);
+        options.Timesteps.Should().Be(1000, "at the notebook's T = 300 the linear schedule leaves ᾱ_T ≈ 0.05 of signal that pure-noise sampling lacks");
         options.Schedule.Should().BeSameAs(KnownBetaSchedules.Linear);
         options.Network.Should().BeNull("the trainer builds UNetPresets.Small for the dataset's channels");
         options.Prediction.Should().Be(Ddpm.Core.Diffusion.PredictionType.Epsilon);
@@ -64,7 +64,7 @@ public sealed class DdpmTrainerOptionsTests
         { o => o.Timesteps = -300, "Timesteps is -300; it must lie in [1, 100000] (the notebook uses 300)." },
         { o => o.Schedule = null!, "Schedule is null; use a schedule such as KnownBetaSchedules.Linear." },
         { o => o.LogInterval = 0, "LogInterval is 0; it must lie in [1, 1000000]." },
-        { o => o.PreviewSampling.Steps = 500, "PreviewSampling.Steps is 500 but Timesteps (T) is 300; a sampler cannot take more steps than T, so use at most 300." },
+        { o => { o.Timesteps = 300; o.PreviewSampling.Steps = 500; }, "PreviewSampling.Steps is 500 but Timesteps (T) is 300; a sampler cannot take more steps than T, so use at most 300." },
         { o => { o.MaxSteps = 100; o.WarmupSteps = 100; }, "WarmupSteps is 100 but the run has only MaxSteps = 100 steps; the warm-up must be shorter than the run." },
     };
 
