@@ -19,6 +19,13 @@ internal sealed class Arguments
                                                         draw alpha-bar against t for each known beta schedule
           prediction-plot --model FILE [--data T10K-IDX] [--out docs/images/prediction.png] [--index 0]
                                                         x_t at several t and a trained network's one-step estimate of x_0
+          vs-pytorch     [--mode train|sample|both] [--rounds 3] [--batch-size 16] [--image-size 64] [--channels 3]
+                         [--steps 5] [--warmup 2] [--threads all] [--timesteps 300] [--device cpu]
+                         [--python /usr/bin/python3] [--script tests/reference/notebook_speed.py]
+                                                        the notebook's step under PyTorch, as a bare TorchSharp loop and through
+                                                        Ddpm.Core, in turn, each in its own process; medians, ratios, FLOP/s
+          speed-child    --kind library|bare|matmul [--mode train|sample] [same size options]
+                                                        one such measurement, printed as JSON (vs-pytorch runs it)
           train-classifier [--data /usr/share/datasets/fashion-mnist] [--out src/Ddpm.Core/Evaluation/fashion-mnist-classifier.ddpm] [--epochs 4]
                                                         train the classifier SampleQualityEvaluator ships (apt-get install dataset-fashion-mnist)
 

@@ -59,6 +59,17 @@ internal sealed class MemoryProbe : IDisposable
     private const double MiB = 1024.0 * 1024.0;
     private readonly System.Diagnostics.Process _self = System.Diagnostics.Process.GetCurrentProcess();
 
+    /// <summary>The process's peak resident memory in MiB: VmHWM on Linux, the peak working set elsewhere.</summary>
+    public static double PeakMiB()
+    {
+        const string Status = "/proc/self/status";
+        string? line = File.Exists(Status) ? File.ReadLines(Status).FirstOrDefault(l => l.StartsWith("VmHWM:", StringComparison.Ordinal)) : null;
+        long bytes = line is null
+            ? System.Diagnostics.Process.GetCurrentProcess().PeakWorkingSet64
+            : long.Parse(line["VmHWM:".Length..].Trim().Split(' ')[0], System.Globalization.CultureInfo.InvariantCulture) * 1024;
+        return bytes / MiB;
+    }
+
     /// <summary>Resident set size in MiB (Process.WorkingSet64, read afresh).</summary>
     public double RssMiB()
     {
@@ -70,4 +81,21 @@ internal sealed class MemoryProbe : IDisposable
     public static double ManagedMiB() => GC.GetTotalMemory(forceFullCollection: false) / MiB;
 
     public void Dispose() => _self.Dispose();
+}
+
+/// <summary>Starts this benchmark program again as a child process.</summary>
+internal static class ChildProcess
+{
+    /// <summary>This program's start information; under the dotnet host (<c>dotnet ddpm-benchmarks.dll</c>) the assembly comes first. The caller adds the arguments.</summary>
+    public static System.Diagnostics.ProcessStartInfo Self()
+    {
+        string host = Environment.ProcessPath ?? throw new InvalidOperationException("The path of this program is unknown.");
+        var info = new System.Diagnostics.ProcessStartInfo(host);
+        if (Path.GetFileNameWithoutExtension(host).Equals("dotnet", StringComparison.OrdinalIgnoreCase))
+        {
+            info.ArgumentList.Add(Environment.GetCommandLineArgs()[0]);
+        }
+
+        return info;
+    }
 }

@@ -227,21 +227,13 @@ internal static partial class FaultBenchmark
         return largest;
     }
 
-    /// <summary>This program again, with the <c>fault-child</c> command; under the dotnet host (<c>dotnet ddpm-benchmarks.dll</c>) the assembly comes first.</summary>
+    /// <summary>This program again, with the <c>fault-child</c> command.</summary>
     private static ProcessStartInfo ChildStartInfo(string directory, int steps, int interval)
     {
-        string host = Environment.ProcessPath ?? throw new InvalidOperationException("The path of this program is unknown.");
-        var info = new ProcessStartInfo(host)
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-
-        if (Path.GetFileNameWithoutExtension(host).Equals("dotnet", StringComparison.OrdinalIgnoreCase))
-        {
-            info.ArgumentList.Add(Environment.GetCommandLineArgs()[0]);
-        }
+        ProcessStartInfo info = ChildProcess.Self();
+        info.RedirectStandardOutput = true;
+        info.RedirectStandardError = true;
+        info.UseShellExecute = false;
 
         string[] arguments =
         [

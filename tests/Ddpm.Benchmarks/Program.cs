@@ -82,6 +82,44 @@ try
                 break;
             }
 
+        case "vs-pytorch":
+            {
+                int rounds = options.Int("rounds", 3, 1);
+                string mode = options.String("mode") ?? "train";
+                string[] modes = mode switch
+                {
+                    "train" or "sample" => [mode],
+                    "both" => ["train", "sample"],
+                    _ => throw new ArgumentException($"--mode is '{mode}'; use train, sample or both."),
+                };
+                string python = options.String("python") ?? "/usr/bin/python3";
+                string script = options.String("script") ?? "tests/reference/notebook_speed.py";
+                SpeedSettings settings = SpeedSettings.From(options);
+                command = () => VsPyTorch.Run(settings, rounds, modes, python, script);
+                break;
+            }
+
+        case "speed-child":
+            {
+                string kindName = options.String("kind") ?? "library";
+                SpeedKind kind = kindName switch
+                {
+                    "library" => SpeedKind.Library,
+                    "bare" => SpeedKind.Bare,
+                    "matmul" => SpeedKind.Matmul,
+                    _ => throw new ArgumentException($"--kind is '{kindName}'; use library, bare or matmul."),
+                };
+                string mode = options.String("mode") ?? "train";
+                if (mode is not ("train" or "sample"))
+                {
+                    throw new ArgumentException($"--mode is '{mode}'; use train or sample.");
+                }
+
+                SpeedSettings settings = SpeedSettings.From(options);
+                command = () => SpeedChild.Run(kind, mode == "train", settings);
+                break;
+            }
+
         case "fault-child":
             {
                 string directory = options.String("dir") ?? throw new ArgumentException("fault-child needs --dir DIR.");

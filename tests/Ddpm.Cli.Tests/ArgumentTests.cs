@@ -23,6 +23,7 @@ public sealed class ArgumentTests
     [InlineData("--resume /no/such.ddpm", "--resume '/no/such.ddpm' does not exist*")]
     [InlineData("--steps many", "*--steps*")]
     [InlineData("--stepz 5", "*--stepz*")]
+    [InlineData("--threads 0", "--threads is 0; use a whole number from 1 to 1,024.")]
     public void Bad_train_flags_exit_2_with_one_line_naming_the_flag(string flags, string message)
     {
         CliRun run = CliRun.Of(["train", .. flags.Split(' ')]);
@@ -94,6 +95,8 @@ public sealed class ArgumentTests
 
         Resolve().Should().BeEquivalentTo(new { library.Timesteps, library.Loss });
         Resolve("--loss", "huber", "--timesteps", "500").Should().BeEquivalentTo(new { Timesteps = 500, Loss = LossType.Huber });
+        Resolve().Threads.Should().BeNull("all logical cores");
+        Resolve("--threads", "1").Threads.Should().Be(1);
     }
 
     [Fact]

@@ -27,6 +27,7 @@ internal static class BenchCommand
     private static readonly Option<int> Steps = new("--steps") { Description = "Timed steps of each kind (after 3 warm-up steps).", DefaultValueFactory = _ => 10 };
     private static readonly Option<int> Timesteps = new("--timesteps") { Description = "T, for the DDPM sampling rate.", DefaultValueFactory = _ => 300 };
     private static readonly Option<string> Device = new("--device") { Description = "cpu, cuda or cuda:N.", DefaultValueFactory = _ => "cpu" };
+    private static readonly Option<int?> Threads = new("--threads") { Description = "CPU threads for libtorch's operators. Default: all logical cores." };
     private static readonly Option<string> Precision = new("--precision") { Description = "fp32 (the only one so far).", DefaultValueFactory = _ => "fp32" };
     private static readonly Option<bool> Json = new("--json") { Description = "Print JSON instead of a table." };
 
@@ -34,7 +35,7 @@ internal static class BenchCommand
     {
         var command = new Command("bench", "Measure training images/s, DDPM and DDIM sampling images/s and peak memory for one network (medians of timed steps).")
         {
-            Model, UNet, ImageSize, Channels, BatchSize, Steps, Timesteps, Device, Precision, Json,
+            Model, UNet, ImageSize, Channels, BatchSize, Steps, Timesteps, Device, Threads, Precision, Json,
         };
         command.SetAction(parse => runner(parse, cli => Run(cli, parse)));
         return command;
@@ -51,6 +52,7 @@ internal static class BenchCommand
             BatchSize = parse.GetValue(BatchSize),
             Timesteps = parse.GetValue(Timesteps),
             Device = parse.GetValue(Device),
+            Threads = parse.GetValue(Threads),
         };
         patch.Validate(key => "--" + key);
         int steps = parse.GetValue(Steps);
@@ -74,14 +76,15 @@ internal static class BenchCommand
             BatchSize = settings.BatchSize,
             Timesteps = settings.Timesteps,
             Device = settings.Device,
+            Threads = settings.Threads,
             Seed = 0,
         });
 
         var trainTimes = new List<TimeSpan>();
         using DdpmModel model = trainer.Fit(new InMemoryImageDataset(images), new Recorder<TrainingProgress>(p => trainTimes.Add(p.Elapsed)), cli.Cancellation);
         double trainImagesPerSecond = settings.BatchSize / MedianStep(trainTimes);
-        double ddpmStep = SamplingStep(model, SamplingMethod.Ddpm, settings.BatchSize, steps, cli.Cancellation);
-        double ddimStep = SamplingStep(model, SamplingMethod.Ddim, settings.BatchSize, steps, cli.Cancellation);
+        double ddpmStep = SamplingStep(model, SamplingMethod.Ddpm, settings.BatchSize, steps, settings.Threads, cli.Cancellation);
+        double ddimStep = SamplingStep(model, SamplingMethod.Ddim, settings.BatchSize, steps, settings.Threads, cli.Cancellation);
         int ddimSteps = Math.Min(50, settings.Timesteps);
         var result = new BenchResult(
             model.Configuration?.ToString() ?? "network",
@@ -115,7 +118,7 @@ internal static class BenchCommand
     }
 
     /// <summary>The median seconds of one reverse step, from <paramref name="steps"/> timed steps after warm-up.</summary>
-    private static double SamplingStep(DdpmModel model, SamplingMethod method, int batch, int steps, CancellationToken cancellation)
+    private static double SamplingStep(DdpmModel model, SamplingMethod method, int batch, int steps, int? threads, CancellationToken cancellation)
     {
         var times = new List<TimeSpan>();
         var sampler = new DdpmSampler(new DdpmSamplerOptions
@@ -125,6 +128,7 @@ internal static class BenchCommand
             Seed = 0,
             BatchSize = batch,
             Device = model.Device.ToString(),
+            Threads = threads,
         });
         using Tensor images = sampler.Sample(model, batch, progress: new Recorder<SamplingProgress>(p => times.Add(p.Elapsed)), cancellationToken: cancellation);
         return MedianStep(times);

@@ -22,13 +22,14 @@ internal static class SampleCommand
     private static readonly Option<string> Out = new("--out") { Description = "The grid PNG to write.", DefaultValueFactory = _ => "samples.png" };
     private static readonly Option<string?> Individual = new("--individual") { Description = "Also write each image as its own PNG into this folder." };
     private static readonly Option<string?> Device = new("--device") { Description = "cpu, cuda or cuda:N. Default: cpu." };
+    private static readonly Option<int?> Threads = new("--threads") { Description = "CPU threads for libtorch's operators. Default: all logical cores." };
     private static readonly Option<int> BatchSize = new("--batch-size") { Description = "Images sampled at once.", DefaultValueFactory = _ => 64 };
 
     public static Command Create(CommandRunner runner)
     {
         var command = new Command("sample", "Draw images from a trained model and write them as a grid (and one PNG each with --individual).")
         {
-            Model, Count, Sampler, Steps, Eta, Seed, Out, Individual, Device, BatchSize,
+            Model, Count, Sampler, Steps, Eta, Seed, Out, Individual, Device, Threads, BatchSize,
         };
         command.SetAction(parse => runner(parse, cli => Run(cli, parse)));
         return command;
@@ -44,6 +45,8 @@ internal static class SampleCommand
         Check(batchSize is >= 1 and <= 65_536, $"--batch-size is {batchSize}; use a whole number from 1 to 65,536.");
         Check(eta is >= 0 and <= 1, $"--eta is {eta}; use a value from 0 to 1.");
         Check(seed >= 0, $"--seed is {seed}; use a whole number of at least 0.");
+        int? threads = parse.GetValue(Threads);
+        Check(threads is null or (>= 1 and <= 1024), $"--threads is {threads}; use a whole number from 1 to 1,024.");
         SamplerChoice? sampler = parse.GetValue(Sampler) is string name ? CliNames.Parse(CliNames.Samplers, name, "--sampler") : null;
         string path = ModelLocator.Resolve(parse.GetValue(Model)!, "--model");
         string device = parse.GetValue(Device) ?? "cpu";
@@ -57,7 +60,7 @@ internal static class SampleCommand
             Check(s >= 1 && s <= model.Scheduler.Timesteps, $"--steps is {s}; the model has T = {model.Scheduler.Timesteps}, so use 1 to {model.Scheduler.Timesteps}.");
         }
 
-        DdpmSamplerOptions options = SamplingDefaults.Create(simpleUNet, method, steps, eta, seed, Math.Min(batchSize, count), device);
+        DdpmSamplerOptions options = SamplingDefaults.Create(simpleUNet, method, steps, eta, seed, Math.Min(batchSize, count), device, threads);
         var ddpmSampler = new DdpmSampler(options, cli.Logging.CreateLogger<DdpmSampler>());
         string grid = Path.GetFullPath(parse.GetValue(Out)!);
         cli.Console.WriteLine($"Sampling {count} image(s) of {model.ImageShape} from {path} with {(method == SamplerChoice.Ddim ? "DDIM" : "DDPM")} in {steps ?? model.Scheduler.Timesteps} steps on {device}");

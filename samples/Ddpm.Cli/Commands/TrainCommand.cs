@@ -32,6 +32,7 @@ internal static class TrainCommand
     private static readonly Option<int?> Timesteps = new("--timesteps") { Description = "Diffusion steps T. Default: 1000 (seed: 300)." };
     private static readonly Option<string?> Loss = new("--loss") { Description = "Loss on the predicted noise: l2 (default, DDPM), l1 (seed: the notebook) or huber." };
     private static readonly Option<string?> Device = new("--device") { Description = "cpu (default), cuda or cuda:N." };
+    private static readonly Option<int?> Threads = new("--threads") { Description = "CPU threads for libtorch's operators. Default: all logical cores." };
     private static readonly Option<int?> Seed = new("--seed") { Description = "Random seed. Default: 0." };
     private static readonly Option<int?> Samples = new("--samples") { Description = "Images in samples.png. Default: 36." };
     private static readonly Option<string?> Sampler = new("--sampler") { Description = "ddim (default) or ddpm (seed: ddpm)." };
@@ -44,7 +45,7 @@ internal static class TrainCommand
         var command = new Command("train", "Train a DDPM and write checkpoints/, model.ddpm, samples.png, forward.png, denoising.png, loss.png, loss.csv and options.json.")
         {
             Data, Out, Preset, Config, Model, UNet, ImageSize, Channels, Epochs, Steps, BatchSize, LearningRate,
-            Schedule, Timesteps, Loss, Device, Seed, Samples, Sampler, SamplingSteps, CheckpointInterval, Resume,
+            Schedule, Timesteps, Loss, Device, Threads, Seed, Samples, Sampler, SamplingSteps, CheckpointInterval, Resume,
         };
         command.SetAction(parse => runner(parse, cli => Run(cli, Resolve(parse), parse.GetValue(Resume))));
         return command;
@@ -79,6 +80,7 @@ internal static class TrainCommand
             Timesteps = parse.GetValue(Timesteps),
             Loss = parse.GetValue(Loss),
             Device = parse.GetValue(Device),
+            Threads = parse.GetValue(Threads),
             Seed = parse.GetValue(Seed),
             Samples = parse.GetValue(Samples),
             Sampler = parse.GetValue(Sampler),
@@ -124,6 +126,7 @@ internal static class TrainCommand
                 Timesteps = settings.Timesteps,
                 Loss = settings.Loss,
                 Device = settings.Device,
+                Threads = settings.Threads,
                 Seed = settings.Seed,
                 CheckpointDirectory = Path.Combine(output, "checkpoints"),
                 CheckpointInterval = settings.CheckpointInterval,

@@ -15,7 +15,7 @@ internal static class SamplingDefaults
     /// <summary>The reverse steps when none are named: 50 (at most T) for DDIM, all T for DDPM.</summary>
     public static int? StepsFor(SamplerChoice method, int timesteps) => method == SamplerChoice.Ddim ? Math.Min(50, timesteps) : null;
 
-    public static DdpmSamplerOptions Create(bool simpleUNet, SamplerChoice method, int? steps, double eta, int seed, int batchSize, string device) => new()
+    public static DdpmSamplerOptions Create(bool simpleUNet, SamplerChoice method, int? steps, double eta, int seed, int batchSize, string device, int? threads) => new()
     {
         Method = method == SamplerChoice.Ddim ? SamplingMethod.Ddim : SamplingMethod.Ddpm,
         Steps = steps,
@@ -23,6 +23,7 @@ internal static class SamplingDefaults
         Seed = seed,
         BatchSize = batchSize,
         Device = device,
+        Threads = threads,
         BatchNormMode = simpleUNet ? BatchNormMode.BatchStatistics : BatchNormMode.RunningStatistics,
         ClipPredictedSample = !simpleUNet,
         ClampEachStep = simpleUNet,

@@ -41,6 +41,9 @@ internal sealed record TrainSettings
 
     public string Device { get; init; } = "cpu";
 
+    /// <summary>CPU threads for libtorch; null uses every logical core.</summary>
+    public int? Threads { get; init; }
+
     public int Seed { get; init; }
 
     /// <summary>Images in samples.png.</summary>
@@ -91,6 +94,7 @@ internal sealed record TrainSettings
         Timesteps = patch.Timesteps ?? Timesteps,
         Loss = patch.Loss is null ? Loss : CliNames.Losses[patch.Loss],
         Device = patch.Device ?? Device,
+        Threads = patch.Threads ?? Threads,
         Seed = patch.Seed ?? Seed,
         Samples = patch.Samples ?? Samples,
         Sampler = patch.Sampler is null ? Sampler : CliNames.Samplers[patch.Sampler],
@@ -115,6 +119,7 @@ internal sealed record TrainSettings
         Timesteps = Timesteps,
         Loss = CliNames.Name(CliNames.Losses, Loss),
         Device = Device,
+        Threads = Threads,
         Seed = Seed,
         Samples = Samples,
         Sampler = CliNames.Name(CliNames.Samplers, Sampler),
@@ -148,5 +153,5 @@ internal sealed record TrainSettings
 
     /// <summary>The sampler for samples.png (<see cref="SamplingDefaults"/>).</summary>
     public DdpmSamplerOptions CreateSamplerOptions(int batchSize) => SamplingDefaults.Create(
-        Model == NetworkChoice.SimpleUNet, Sampler, SamplingSteps ?? SamplingDefaults.StepsFor(Sampler, Timesteps), eta: 0, Seed, batchSize, Device);
+        Model == NetworkChoice.SimpleUNet, Sampler, SamplingSteps ?? SamplingDefaults.StepsFor(Sampler, Timesteps), eta: 0, Seed, batchSize, Device, Threads);
 }

@@ -60,6 +60,9 @@ internal sealed record TrainSettingsPatch
     [JsonPropertyName("device")]
     public string? Device { get; init; }
 
+    [JsonPropertyName("threads")]
+    public int? Threads { get; init; }
+
     [JsonPropertyName("seed")]
     public int? Seed { get; init; }
 
@@ -115,6 +118,7 @@ internal sealed record TrainSettingsPatch
         Range(name("batch-size"), BatchSize, 1, 65_536);
         Range(name("timesteps"), Timesteps, 1, 100_000);
         Range(name("seed"), Seed, 0, int.MaxValue);
+        Range(name("threads"), Threads, 1, 1024);
         Range(name("samples"), Samples, 1, 4096);
         Range(name("sampling-steps"), SamplingSteps, 1, 100_000);
         Range(name("checkpoint-interval"), CheckpointInterval, 1, 1_000_000_000);

@@ -88,6 +88,7 @@ public sealed class DdpmSampler
         var batches = new List<Tensor>(batchCount);
         try
         {
+            using var threads = CpuThreads.Use(Options.Threads);
             using var generator = new Generator((ulong)seed, device);
             using var mode = new NetworkModeScope(network, Options.BatchNormMode);
             using var noGrad = no_grad();

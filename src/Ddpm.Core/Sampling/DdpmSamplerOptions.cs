@@ -7,6 +7,13 @@ public sealed class DdpmSamplerOptions
     /// <value>The default value is null.</value>
     public string? Device { get; set; }
 
+    /// <summary>
+    /// Gets or sets how many CPU threads libtorch's operators use while <see cref="DdpmSampler.Sample"/> runs
+    /// (torch.set_num_threads: process-wide, and put back when Sample returns); null uses every logical core.
+    /// </summary>
+    /// <value>The default value is null (<see cref="Environment.ProcessorCount"/> threads). Valid values: null or 1 to 1024.</value>
+    public int? Threads { get; set; }
+
     /// <summary>Gets or sets the seed of the sampling noise; the same seed, model and count give the same images on the CPU. Null draws one at random.</summary>
     /// <value>The default value is null. Valid values: null or any non-negative integer.</value>
     public int? Seed { get; set; }

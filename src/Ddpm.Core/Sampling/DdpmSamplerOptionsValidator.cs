@@ -15,6 +15,11 @@ public sealed class DdpmSamplerOptionsValidator : IValidateOptions<DdpmSamplerOp
             failures.Add($"Device {problem}.");
         }
 
+        if (CpuThreads.Check("Threads", options.Threads) is string threads)
+        {
+            failures.Add(threads);
+        }
+
         if (options.Seed is < 0)
         {
             failures.Add($"Seed is {options.Seed}; it must be null or a non-negative integer.");

@@ -164,6 +164,7 @@ public sealed class DdpmTrainer
     private DdpmModel Train(IImageDataset dataset, TrainingRun run, BatchPlan plan, IProgress<TrainingProgress>? progress, CancellationToken cancellationToken)
     {
         using (run)
+        using (CpuThreads.Use(Options.Threads))
         {
             int accumulation = Options.GradientAccumulationSteps;
             run.TotalSteps = Options.MaxSteps ?? Math.Max(1, (long)plan.BatchesPerEpoch * Options.Epochs / accumulation);
@@ -173,8 +174,8 @@ public sealed class DdpmTrainer
             string? lastCheckpoint = null;
 
             _logger.LogInformation(
-                "Training {Network} ({Parameters:N0} parameters) on {Device}: {Images} images of {Shape}, batch {Batch}x{Accumulation}, steps {Start}..{Steps}, T = {T} {Schedule}, {Loss} loss, {Optimizer} lr {Lr}, EMA {Ema}, seed {Seed}",
-                run.Model.Configuration?.ToString() ?? run.Model.Network.GetType().Name, run.ParameterCount, run.Device, dataset.Count, dataset.Shape,
+                "Training {Network} ({Parameters:N0} parameters) on {Device} ({Threads} CPU threads): {Images} images of {Shape}, batch {Batch}x{Accumulation}, steps {Start}..{Steps}, T = {T} {Schedule}, {Loss} loss, {Optimizer} lr {Lr}, EMA {Ema}, seed {Seed}",
+                run.Model.Configuration?.ToString() ?? run.Model.Network.GetType().Name, run.ParameterCount, run.Device, get_num_threads(), dataset.Count, dataset.Shape,
                 Options.BatchSize, accumulation, run.Step + 1, run.TotalSteps, Options.Timesteps, Options.Schedule.Name, Options.Loss,
                 Options.Optimizer, Options.LearningRate, run.Ema is null ? "off" : $"up to {Options.Ema.MaxDecay}", run.Seed);
 

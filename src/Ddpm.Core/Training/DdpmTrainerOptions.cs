@@ -98,6 +98,13 @@ public sealed class DdpmTrainerOptions
     /// <value>The default value is <c>cpu</c>.</value>
     public string Device { get; set; } = "cpu";
 
+    /// <summary>
+    /// Gets or sets how many CPU threads libtorch's operators use while <see cref="DdpmTrainer.Fit(Data.IImageDataset, IProgress{TrainingProgress}?, CancellationToken)"/>
+    /// runs (torch.set_num_threads: process-wide, and put back when Fit returns); null uses every logical core.
+    /// </summary>
+    /// <value>The default value is null (<see cref="Environment.ProcessorCount"/> threads). Valid values: null or 1 to 1024.</value>
+    public int? Threads { get; set; }
+
     /// <summary>Gets or sets the seed for weight initialisation, shuffling, flips, timesteps and noise; null draws one at random (and logs it).</summary>
     /// <value>The default value is null. Valid values: null or any non-negative integer.</value>
     public int? Seed { get; set; }

@@ -48,6 +48,11 @@ public sealed class DdpmTrainerOptionsValidator : IValidateOptions<DdpmTrainerOp
             failures.Add($"Device {problem}.");
         }
 
+        if (CpuThreads.Check("Threads", options.Threads) is string threads)
+        {
+            failures.Add(threads);
+        }
+
         if (options.Seed is < 0)
         {
             failures.Add($"Seed is {options.Seed}; it must be null or a non-negative integer.");

@@ -118,12 +118,14 @@ public sealed class DdpmSamplerTests
         var badBatch = () => new DdpmSampler(new DdpmSamplerOptions { BatchSize = 0 });
         var badSeed = () => new DdpmSampler(new DdpmSamplerOptions { Seed = -2 });
         var badDevice = () => new DdpmSampler(new DdpmSamplerOptions { Device = "tpu" });
+        var badThreads = () => new DdpmSampler(new DdpmSamplerOptions { Threads = 0 });
         using DdpmModel model = TinyModels.Untrained();
         var badCount = () => new DdpmSampler().Sample(model, 0);
 
         badBatch.Should().Throw<OptionsValidationException>().WithMessage("BatchSize is 0; it must lie in [1, 65536].");
         badSeed.Should().Throw<OptionsValidationException>().WithMessage("Seed is -2*");
         badDevice.Should().Throw<OptionsValidationException>().WithMessage("Device is \"tpu\"*");
+        badThreads.Should().Throw<OptionsValidationException>().WithMessage("Threads is 0; it must be null (all * logical cores) or lie in [1, 1024].");
         badCount.Should().Throw<ArgumentOutOfRangeException>().WithParameterName("count");
     }
 

@@ -21,6 +21,7 @@ public sealed class DdpmTrainerOptionsTests
         options.HuberDelta.Should().Be(1.0);
         options.Device.Should().Be("cpu");
         options.Seed.Should().BeNull();
+        options.Threads.Should().BeNull("null uses every logical core");
         options.Timesteps.Should().Be(1000, "at the notebook's T = 300 the linear schedule leaves ᾱ_T ≈ 0.05 of signal that pure-noise sampling lacks");
         options.Schedule.Should().BeSameAs(KnownBetaSchedules.Linear);
         options.Network.Should().BeNull("the trainer builds UNetPresets.Small for the dataset's channels");
@@ -60,6 +61,8 @@ public sealed class DdpmTrainerOptionsTests
         { o => o.Device = "gpu", "Device is \"gpu\", which is not a device; use \"cpu\", \"cuda\" or \"cuda:N\" (N = 0, 1, ...)." },
         { o => o.Device = "", "Device is empty; use \"cpu\", \"cuda\" or \"cuda:N\"." },
         { o => o.Seed = -1, "Seed is -1; it must be null or a non-negative integer." },
+        { o => o.Threads = 0, $"Threads is 0; it must be null (all {Environment.ProcessorCount} logical cores) or lie in [1, 1024]." },
+        { o => o.Threads = 1025, $"Threads is 1025; it must be null (all {Environment.ProcessorCount} logical cores) or lie in [1, 1024]." },
         { o => o.Timesteps = 0, "Timesteps is 0; it must lie in [1, 100000] (the notebook uses 300)." },
         { o => o.Timesteps = -300, "Timesteps is -300; it must lie in [1, 100000] (the notebook uses 300)." },
         { o => o.Schedule = null!, "Schedule is null; use a schedule such as KnownBetaSchedules.Linear." },

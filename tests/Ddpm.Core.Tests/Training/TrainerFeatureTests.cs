@@ -46,6 +46,29 @@ public sealed class TrainerFeatureTests : IDisposable
     }
 
     [Fact]
+    public void Threads_sets_the_cpu_thread_count_while_training_and_sampling_and_puts_the_previous_one_back()
+    {
+        int before = get_num_threads();
+        int wanted = before == 1 ? 2 : 1;
+        var options = Small();
+        options.MaxSteps = 2;
+        options.Threads = wanted;
+        var duringTraining = new List<int>();
+        var duringSampling = new List<int>();
+
+        using (DdpmModel model = new DdpmTrainer(options).Fit(Data(), new RecordingProgress<TrainingProgress>(_ => duringTraining.Add(get_num_threads()))))
+        {
+            get_num_threads().Should().Be(before, "Fit puts the thread count back");
+            var sampler = new DdpmSampler(new DdpmSamplerOptions { Method = SamplingMethod.Ddim, Steps = 2, Seed = 0, Threads = wanted });
+            using Tensor images = sampler.Sample(model, 1, progress: new RecordingProgress<SamplingProgress>(_ => duringSampling.Add(get_num_threads())));
+        }
+
+        duringTraining.Should().Equal(wanted, wanted);
+        duringSampling.Should().Equal(wanted, wanted);
+        get_num_threads().Should().Be(before, "Sample puts the thread count back");
+    }
+
+    [Fact]
     public void A_constant_schedule_keeps_the_rate_after_warm_up()
     {
         var options = Small();

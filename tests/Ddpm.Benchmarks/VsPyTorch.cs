@@ -1,0 +1,130 @@
+using System.Diagnostics;
+using System.Text.Json;
+
+namespace Ddpm.Benchmarks;
+
+/// <summary>
+/// <c>vs-pytorch</c>: the notebook's training step (or sampling step) under PyTorch
+/// (tests/reference/notebook_speed.py), as a bare TorchSharp loop, and through Ddpm.Core, each in
+/// its own process, in turn (PyTorch, bare, library, PyTorch, ...) for several rounds; prints the
+/// medians, the ratios, the achieved FLOP/s and the GEMM peak measured in the same run.
+/// </summary>
+internal static class VsPyTorch
+{
+    private static readonly string[] Contenders = ["pytorch", "bare", "library"];
+
+    public static int Run(SpeedSettings settings, int rounds, IReadOnlyList<string> modes, string python, string script)
+    {
+        if (!File.Exists(script))
+        {
+            throw new ArgumentException($"--script '{script}' does not exist; run from the repository root or pass tests/reference/notebook_speed.py.");
+        }
+
+        if (!File.Exists(python))
+        {
+            throw new ArgumentException($"--python '{python}' does not exist; install PyTorch (Debian: apt-get install python3-torch, then /usr/bin/python3) or pass the interpreter that has it.");
+        }
+
+        Console.WriteLine($"Machine: {Environment.ProcessorCount} logical cores, {System.Runtime.InteropServices.RuntimeInformation.OSDescription}; device {settings.Device}, {settings.Threads} threads");
+        Console.WriteLine($"Model: the notebook's SimpleUNet, {settings.Channels}x{settings.ImageSize}x{settings.ImageSize}, batch {settings.BatchSize}, T = {settings.Timesteps}; {settings.Warmup} warm-up + {settings.Steps} timed steps per process, {rounds} rounds");
+        double torchSharpPeak = Child("bare", "matmul", settings, python, script).GetProperty("gflopPerSecond").GetDouble();
+        double pyTorchPeak = Child("pytorch", "matmul", settings, python, script).GetProperty("gflopPerSecond").GetDouble();
+        Console.WriteLine($"fp32 GEMM 2048x2048: TorchSharp (libtorch 2.10) {torchSharpPeak:F1} GFLOP/s, PyTorch {pyTorchPeak:F1} GFLOP/s");
+
+        foreach (string mode in modes)
+        {
+            var runs = Contenders.ToDictionary(c => c, _ => new List<(double ImagesPerSecond, double PeakMiB)>());
+            double forwardGflop = 0;
+            for (int round = 1; round <= rounds; round++)
+            {
+                foreach (string contender in Contenders)
+                {
+                    JsonElement result = Child(contender, mode, settings, python, script);
+                    double imagesPerSecond = result.GetProperty("imagesPerSecond").GetDouble();
+                    double peak = result.GetProperty("peakMemoryMiB").GetDouble();
+                    if (result.TryGetProperty("forwardGflopPerImage", out JsonElement gflop))
+                    {
+                        forwardGflop = gflop.GetDouble();
+                    }
+
+                    runs[contender].Add((imagesPerSecond, peak));
+                    Console.WriteLine($"  {mode} round {round} {contender,-8} {imagesPerSecond,8:F3} images/s  peak {peak,7:F0} MiB");
+                }
+            }
+
+            // A training step is a forward pass and a backward pass of about twice its cost.
+            double flopsPerImage = forwardGflop * (mode == "train" ? 3 : 1);
+            Console.WriteLine();
+            Console.WriteLine($"### {mode}: medians of {rounds} processes ({forwardGflop:F2} GFLOP forward per image{(mode == "train" ? ", about 3x that per training image" : string.Empty)})");
+            Console.WriteLine();
+            Console.WriteLine("| Implementation | images/s (median) | min - max | peak process memory MiB (median) | GFLOP/s | % of TorchSharp's GEMM peak |");
+            Console.WriteLine("| --- | ---: | ---: | ---: | ---: | ---: |");
+            var medians = new Dictionary<string, (double Speed, double Memory)>();
+            foreach (string contender in Contenders)
+            {
+                var values = runs[contender];
+                double speed = SpeedChild.Median(values.Select(v => v.ImagesPerSecond).ToList());
+                double memory = SpeedChild.Median(values.Select(v => v.PeakMiB).ToList());
+                medians[contender] = (speed, memory);
+                double achieved = speed * flopsPerImage;
+                Console.WriteLine($"| {Name(contender)} | {speed:F3} | {values.Min(v => v.ImagesPerSecond):F3} - {values.Max(v => v.ImagesPerSecond):F3} | {memory:F0} | {achieved:F1} | {100 * achieved / torchSharpPeak:F0}% |");
+            }
+
+            Console.WriteLine();
+            Console.WriteLine($"Ddpm.Core / PyTorch: {medians["library"].Speed / medians["pytorch"].Speed:F2}x the images/s, {medians["library"].Memory / medians["pytorch"].Memory:F2}x the peak memory");
+            Console.WriteLine($"Ddpm.Core / bare TorchSharp: {medians["library"].Speed / medians["bare"].Speed:F3}x the images/s (library overhead {100 * (1 - (medians["library"].Speed / medians["bare"].Speed)):F1}%)");
+            Console.WriteLine();
+        }
+
+        return 0;
+    }
+
+    private static string Name(string contender) => contender switch
+    {
+        "pytorch" => "PyTorch (the notebook's code)",
+        "bare" => "bare TorchSharp loop",
+        _ => "Ddpm.Core",
+    };
+
+    /// <summary>Runs one measurement in a fresh process and returns the JSON object it printed last.</summary>
+    private static JsonElement Child(string contender, string mode, SpeedSettings settings, string python, string script)
+    {
+        ProcessStartInfo info;
+        if (contender == "pytorch")
+        {
+            info = new ProcessStartInfo(python);
+            info.ArgumentList.Add(script);
+            info.ArgumentList.Add("--mode");
+            info.ArgumentList.Add(mode);
+        }
+        else
+        {
+            info = ChildProcess.Self();
+            info.ArgumentList.Add("speed-child");
+            info.ArgumentList.Add("--kind");
+            info.ArgumentList.Add(mode == "matmul" ? "matmul" : contender);
+            info.ArgumentList.Add("--mode");
+            info.ArgumentList.Add(mode == "matmul" ? "train" : mode);
+        }
+
+        foreach (string argument in settings.ToArguments())
+        {
+            info.ArgumentList.Add(argument);
+        }
+
+        info.RedirectStandardOutput = true;
+        info.RedirectStandardError = true;
+        info.UseShellExecute = false;
+        using Process process = Process.Start(info) ?? throw new InvalidOperationException($"Could not start {info.FileName}.");
+        Task<string> error = process.StandardError.ReadToEndAsync();
+        string output = process.StandardOutput.ReadToEnd();
+        process.WaitForExit();
+        string lastLine = output.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).LastOrDefault() ?? string.Empty;
+        if (process.ExitCode != 0 || !lastLine.StartsWith('{'))
+        {
+            throw new InvalidOperationException($"{contender} {mode} exited with {process.ExitCode}: {error.Result.Trim()}\n{output.Trim()}");
+        }
+
+        return JsonDocument.Parse(lastLine).RootElement.Clone();
+    }
+}
