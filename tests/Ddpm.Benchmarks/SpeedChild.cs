@@ -63,11 +63,6 @@ internal static class SpeedChild
             };
             result["stepSeconds"] = seconds;
             result["imagesPerSecond"] = settings.BatchSize / Median(seconds);
-            using (nn.Module<Tensor, Tensor, Tensor> network = configuration.CreateNetwork())
-            {
-                result["parameters"] = network.parameters().Sum(p => p.numel());
-                result["forwardGflopPerImage"] = FlopCounter.ForwardFlopsPerImage(network, shape) / 1e9;
-            }
         }
 
         result["peakMemoryMiB"] = MemoryProbe.PeakMiB();

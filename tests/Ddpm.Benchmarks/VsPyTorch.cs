@@ -1,5 +1,9 @@
 using System.Diagnostics;
 using System.Text.Json;
+using Ddpm.Core.Data;
+using Ddpm.Core.Models;
+using TorchSharp;
+using static TorchSharp.torch;
 
 namespace Ddpm.Benchmarks;
 
@@ -27,6 +31,13 @@ internal static class VsPyTorch
 
         Console.WriteLine($"Machine: {Environment.ProcessorCount} logical cores, {System.Runtime.InteropServices.RuntimeInformation.OSDescription}; device {settings.Device}, {settings.Threads} threads");
         Console.WriteLine($"Model: the notebook's SimpleUNet, {settings.Channels}x{settings.ImageSize}x{settings.ImageSize}, batch {settings.BatchSize}, T = {settings.Timesteps}; {settings.Warmup} warm-up + {settings.Steps} timed steps per process, {rounds} rounds");
+        // Counted here, not in the children, so that no second network raises their peak memory.
+        double forwardGflop;
+        using (nn.Module<Tensor, Tensor, Tensor> network = new SimpleUNetConfiguration { ImageChannels = settings.Channels }.CreateNetwork())
+        {
+            forwardGflop = FlopCounter.ForwardFlopsPerImage(network, new ImageShape(settings.Channels, settings.ImageSize, settings.ImageSize)) / 1e9;
+        }
+
         double torchSharpPeak = Child("bare", "matmul", settings, python, script).GetProperty("gflopPerSecond").GetDouble();
         double pyTorchPeak = Child("pytorch", "matmul", settings, python, script).GetProperty("gflopPerSecond").GetDouble();
         Console.WriteLine($"fp32 GEMM 2048x2048: TorchSharp (libtorch 2.10) {torchSharpPeak:F1} GFLOP/s, PyTorch {pyTorchPeak:F1} GFLOP/s");
@@ -34,7 +45,6 @@ internal static class VsPyTorch
         foreach (string mode in modes)
         {
             var runs = Contenders.ToDictionary(c => c, _ => new List<(double ImagesPerSecond, double PeakMiB)>());
-            double forwardGflop = 0;
             for (int round = 1; round <= rounds; round++)
             {
                 foreach (string contender in Contenders)
@@ -42,11 +52,6 @@ internal static class VsPyTorch
                     JsonElement result = Child(contender, mode, settings, python, script);
                     double imagesPerSecond = result.GetProperty("imagesPerSecond").GetDouble();
                     double peak = result.GetProperty("peakMemoryMiB").GetDouble();
-                    if (result.TryGetProperty("forwardGflopPerImage", out JsonElement gflop))
-                    {
-                        forwardGflop = gflop.GetDouble();
-                    }
-
                     runs[contender].Add((imagesPerSecond, peak));
                     Console.WriteLine($"  {mode} round {round} {contender,-8} {imagesPerSecond,8:F3} images/s  peak {peak,7:F0} MiB");
                 }
