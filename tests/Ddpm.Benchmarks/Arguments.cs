@@ -24,6 +24,8 @@ internal sealed class Arguments
                          [--python /usr/bin/python3] [--script tests/reference/notebook_speed.py]
                                                         the notebook's step under PyTorch, as a bare TorchSharp loop and through
                                                         Ddpm.Core, in turn, each in its own process; medians, ratios, FLOP/s
+          data-pipeline  [--images 1024] [--source-size 96] [--image-size 64] [--batch-size 32] [--steps 10] [--rounds 3]
+                                                        training images/s from a folder of JPEGs against the same images in memory
           speed-child    --kind library|bare|matmul [--mode train|sample] [same size options]
                                                         one such measurement, printed as JSON (vs-pytorch runs it)
           train-classifier [--data /usr/share/datasets/fashion-mnist] [--out src/Ddpm.Core/Evaluation/fashion-mnist-classifier.ddpm] [--epochs 4]

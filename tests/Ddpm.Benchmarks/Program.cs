@@ -99,6 +99,18 @@ try
                 break;
             }
 
+        case "data-pipeline":
+            {
+                int images = options.Int("images", 1024, 1);
+                int sourceSize = options.Int("source-size", 96, 8);
+                int imageSize = options.Int("image-size", 64, 8);
+                int batchSize = options.Int("batch-size", 32, 1);
+                int steps = options.Int("steps", 10, 1);
+                int rounds = options.Int("rounds", 3, 1);
+                command = () => DataPipelineBenchmark.Run(images, sourceSize, imageSize, batchSize, steps, rounds);
+                break;
+            }
+
         case "speed-child":
             {
                 string kindName = options.String("kind") ?? "library";
