@@ -40,7 +40,7 @@ public sealed class ArgumentTests
     [InlineData("sample", "*--model*")]
     [InlineData("info /no/such.ddpm", "*'/no/such.ddpm' does not exist*")]
     [InlineData("eval /no/such/folder", "*'/no/such/folder' does not exist*")]
-    [InlineData("bench --precision bf16", "*only fp32*")]
+    [InlineData("bench --precision fp16", "*--precision is 'fp16'; use fp32 or bf16.*")]
     [InlineData("forward --index -1", "*--index is -1*")]
     [InlineData("nonsense", "*nonsense*")]
     public void Bad_arguments_of_other_commands_exit_2(string line, string message)

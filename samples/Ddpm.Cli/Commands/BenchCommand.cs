@@ -28,7 +28,7 @@ internal static class BenchCommand
     private static readonly Option<int> Timesteps = new("--timesteps") { Description = "T, for the DDPM sampling rate.", DefaultValueFactory = _ => 300 };
     private static readonly Option<string> Device = new("--device") { Description = "cpu, cuda or cuda:N.", DefaultValueFactory = _ => "cpu" };
     private static readonly Option<int?> Threads = new("--threads") { Description = "CPU threads for libtorch's operators. Default: all logical cores." };
-    private static readonly Option<string> Precision = new("--precision") { Description = "fp32 (the only one so far).", DefaultValueFactory = _ => "fp32" };
+    private static readonly Option<string> Precision = new("--precision") { Description = "fp32 or bf16 (bfloat16 compute, float32 weights; training only).", DefaultValueFactory = _ => "fp32" };
     private static readonly Option<bool> Json = new("--json") { Description = "Print JSON instead of a table." };
 
     public static Command Create(CommandRunner runner)
@@ -61,10 +61,13 @@ internal static class BenchCommand
             throw new UsageException($"--steps is {steps}; use a whole number from 1 to 10,000.");
         }
 
-        if (parse.GetValue(Precision) is not "fp32")
+        string precisionName = parse.GetValue(Precision)!;
+        TrainingPrecision precision = precisionName switch
         {
-            throw new UsageException($"--precision is '{parse.GetValue(Precision)}'; only fp32 is supported so far.");
-        }
+            "fp32" => TrainingPrecision.Float32,
+            "bf16" => TrainingPrecision.BFloat16,
+            _ => throw new UsageException($"--precision is '{precisionName}'; use fp32 or bf16."),
+        };
 
         TrainSettings settings = new TrainSettings().Apply(patch);
         var shape = new ImageShape(settings.Channels, settings.ImageSize, settings.ImageSize);
@@ -77,6 +80,7 @@ internal static class BenchCommand
             Timesteps = settings.Timesteps,
             Device = settings.Device,
             Threads = settings.Threads,
+            Precision = precision,
             Seed = 0,
         });
 
@@ -92,7 +96,7 @@ internal static class BenchCommand
             shape.ToString(),
             settings.BatchSize,
             settings.Device,
-            "fp32",
+            precisionName,
             trainImagesPerSecond,
             settings.BatchSize / (ddpmStep * settings.Timesteps),
             settings.BatchSize / (ddimStep * ddimSteps),

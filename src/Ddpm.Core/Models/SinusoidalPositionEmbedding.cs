@@ -17,6 +17,9 @@ internal sealed class SinusoidalPositionEmbedding : nn.Module<Tensor, Tensor>
         _dim = dim;
     }
 
+    /// <summary>The type of the returned embedding; the angles are always computed in float32 (t · frequency needs its precision). BFloat16 in a mixed-precision compute copy.</summary>
+    public ScalarType OutputType { get; set; } = ScalarType.Float32;
+
     public override Tensor forward(Tensor time)
     {
         using var scope = NewDisposeScope();
@@ -24,6 +27,7 @@ internal sealed class SinusoidalPositionEmbedding : nn.Module<Tensor, Tensor>
         double scale = Math.Log(10000) / (half - 1);
         Tensor frequencies = exp(arange(half, dtype: ScalarType.Float32, device: time.device) * -scale);
         Tensor angles = time.to(ScalarType.Float32).unsqueeze(1) * frequencies.unsqueeze(0);
-        return cat([angles.sin(), angles.cos()], dim: -1).MoveToOuterDisposeScope();
+        Tensor embedding = cat([angles.sin(), angles.cos()], dim: -1);
+        return (OutputType == ScalarType.Float32 ? embedding : embedding.to(OutputType)).MoveToOuterDisposeScope();
     }
 }

@@ -89,6 +89,11 @@ public sealed class DdpmTrainer
         ArgumentNullException.ThrowIfNull(dataset);
         ArgumentNullException.ThrowIfNull(network);
         CheckDataset(dataset);
+        if (Options.Precision == TrainingPrecision.BFloat16)
+        {
+            throw new ArgumentException(TrainingRun.BFloat16NeedsConfiguration, nameof(network));
+        }
+
         if (Options.Ema.Enabled)
         {
             _logger.LogWarning("No EMA is kept for a network passed to Fit: set DdpmTrainerOptions.Network to an INetworkConfiguration for one");
@@ -174,10 +179,10 @@ public sealed class DdpmTrainer
             string? lastCheckpoint = null;
 
             _logger.LogInformation(
-                "Training {Network} ({Parameters:N0} parameters) on {Device} ({Threads} CPU threads): {Images} images of {Shape}, batch {Batch}x{Accumulation}, steps {Start}..{Steps}, T = {T} {Schedule}, {Loss} loss, {Optimizer} lr {Lr}, EMA {Ema}, seed {Seed}",
+                "Training {Network} ({Parameters:N0} parameters) on {Device} ({Threads} CPU threads): {Images} images of {Shape}, batch {Batch}x{Accumulation}, steps {Start}..{Steps}, T = {T} {Schedule}, {Loss} loss, {Optimizer} lr {Lr}, EMA {Ema}, {Precision}, seed {Seed}",
                 run.Model.Configuration?.ToString() ?? run.Model.Network.GetType().Name, run.ParameterCount, run.Device, get_num_threads(), dataset.Count, dataset.Shape,
                 Options.BatchSize, accumulation, run.Step + 1, run.TotalSteps, Options.Timesteps, Options.Schedule.Name, Options.Loss,
-                Options.Optimizer, Options.LearningRate, run.Ema is null ? "off" : $"up to {Options.Ema.MaxDecay}", run.Seed);
+                Options.Optimizer, Options.LearningRate, run.Ema is null ? "off" : $"up to {Options.Ema.MaxDecay}", Options.Precision, run.Seed);
 
             long firstStep = run.Step;
             var clock = Stopwatch.StartNew();

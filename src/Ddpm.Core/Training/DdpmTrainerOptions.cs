@@ -86,6 +86,10 @@ public sealed class DdpmTrainerOptions
     /// <value>The default value is <see cref="Diffusion.PredictionType.Epsilon"/> (the notebook). Use Velocity with zero-terminal-SNR schedules.</value>
     public Diffusion.PredictionType Prediction { get; set; } = Diffusion.PredictionType.Epsilon;
 
+    /// <summary>Gets or sets the number format of the training step; see <see cref="TrainingPrecision"/>.</summary>
+    /// <value>The default value is <see cref="TrainingPrecision.Float32"/>. <see cref="TrainingPrecision.BFloat16"/> needs <see cref="Network"/> (not a network passed to Fit); with gradient accumulation the micro-batches' gradients add up in bfloat16.</value>
+    public TrainingPrecision Precision { get; set; } = TrainingPrecision.Float32;
+
     /// <summary>Gets or sets the loss between the prediction and its target.</summary>
     /// <value>The default value is <see cref="LossType.L2"/> (DDPM's simplified objective, Ho et al. 2020 eq. 14; the notebook uses <see cref="LossType.L1"/>).</value>
     public LossType Loss { get; set; } = LossType.L2;

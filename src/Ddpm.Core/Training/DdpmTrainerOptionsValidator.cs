@@ -33,6 +33,11 @@ public sealed class DdpmTrainerOptionsValidator : IValidateOptions<DdpmTrainerOp
             failures.Add($"LearningRate is {options.LearningRate}; it must be greater than 0 and at most 10 (the notebook uses 1e-3).");
         }
 
+        if (!Enum.IsDefined(options.Precision))
+        {
+            failures.Add($"Precision is {(int)options.Precision}, which is not a TrainingPrecision; use Float32 or BFloat16.");
+        }
+
         if (!Enum.IsDefined(options.Loss))
         {
             failures.Add($"Loss is {(int)options.Loss}, which is not a LossType; use L1, L2 or Huber.");

@@ -16,12 +16,17 @@ namespace Ddpm.Core.Training;
 /// </summary>
 internal sealed class TrainingRun : IDisposable
 {
+    /// <summary>Why <see cref="TrainingPrecision.BFloat16"/> cannot train a network passed to Fit.</summary>
+    public const string BFloat16NeedsConfiguration =
+        "Precision is BFloat16, which needs the network's configuration to build its bfloat16 copy; set DdpmTrainerOptions.Network instead of passing a network to Fit, or use Float32.";
+
     private const double SmoothingWeight = 0.98;
     private readonly DdpmTrainerOptions _options;
     private readonly BatchPlan _plan;
     private readonly List<Parameter> _parameters;
     private readonly List<string> _parameterNames;
     private readonly bool _ownsNetwork;
+    private readonly MixedPrecision? _mixed;
     private bool _handedOver;
 
     public TrainingRun(
@@ -40,9 +45,12 @@ internal sealed class TrainingRun : IDisposable
         _plan = plan;
         Seed = seed;
         Device = device;
-        var scheduler = new NoiseScheduler(options.Schedule, options.Timesteps, device);
         network.to(device);
         emaNetwork?.to(device);
+        _mixed = options.Precision == TrainingPrecision.BFloat16
+            ? MixedPrecision.Create(configuration ?? throw new ArgumentException(BFloat16NeedsConfiguration), network, device)
+            : null;
+        var scheduler = new NoiseScheduler(options.Schedule, options.Timesteps, device);
         Model = new DdpmModel(network, scheduler, shape, configuration, 0, emaNetwork, options.Prediction);
         network.train();
         Ema = emaNetwork is null ? null : new ExponentialMovingAverage(network, emaNetwork, options.Ema);
@@ -97,6 +105,9 @@ internal sealed class TrainingRun : IDisposable
             Optimizer.zero_grad();
         }
 
+        _mixed?.CopyWeightsIn();
+        nn.Module<Tensor, Tensor, Tensor> network = _mixed?.Network ?? Model.Network;
+
         double total = 0;
         for (int micro = 0; micro < accumulation; micro++)
         {
@@ -114,9 +125,15 @@ internal sealed class TrainingRun : IDisposable
             Tensor noise = randn(x0.shape, dtype: x0.dtype, device: Device, generator: Generator);
             Tensor xt = Model.Scheduler.AddNoiseCore(x0, noise, t);
             Tensor target = Model.Scheduler.TargetCore(_options.Prediction, x0, noise, t);
+            Tensor input = _mixed is null ? xt : xt.to(ScalarType.BFloat16);
             Tensor predicted = labels is null
-                ? Model.Network.call(xt, t)
-                : ((IClassConditionalNetwork)Model.Network).Forward(xt, t, DropLabels(labels));
+                ? network.call(input, t)
+                : ((IClassConditionalNetwork)network).Forward(input, t, DropLabels(labels));
+            if (_mixed is not null)
+            {
+                predicted = predicted.to(ScalarType.Float32);
+            }
+
             Tensor loss = TrainingLoss.Compute(_options, predicted, target, t, Model.Scheduler);
             double value = loss.item<float>();
             if (!double.IsFinite(value))
@@ -128,6 +145,7 @@ internal sealed class TrainingRun : IDisposable
             total += value;
         }
 
+        _mixed?.CopyGradientsOut();
         using (NewDisposeScope())
         {
             if (_options.MaxGradNorm is double maxNorm)
@@ -242,6 +260,7 @@ internal sealed class TrainingRun : IDisposable
     {
         Optimizer.Dispose();
         Generator.Dispose();
+        _mixed?.Dispose();
         if (_handedOver)
         {
             return;

@@ -16,8 +16,10 @@ namespace Ddpm.Core.Tests.Training;
 [Collection(TensorLeakCollection.Name)]
 public sealed class TensorLeakTests
 {
-    [Fact]
-    public void Training_steps_leave_the_live_tensor_count_flat()
+    [Theory]
+    [InlineData(TrainingPrecision.Float32)]
+    [InlineData(TrainingPrecision.BFloat16)]
+    public void Training_steps_leave_the_live_tensor_count_flat(TrainingPrecision precision)
     {
         using Tensor images = SyntheticImages.Squares(64, 1, 8);
         var dataset = new InMemoryImageDataset(images);
@@ -27,6 +29,7 @@ public sealed class TensorLeakTests
             MaxSteps = 40,
             BatchSize = 8,
             Timesteps = 50,
+            Precision = precision,
             Seed = 9,
         });
         Settle();
