@@ -26,6 +26,8 @@ internal sealed class Arguments
                                                         Ddpm.Core, in turn, each in its own process; medians, ratios, FLOP/s
           data-pipeline  [--images 1024] [--source-size 96] [--image-size 64] [--batch-size 32] [--steps 10] [--rounds 3]
                                                         training images/s from a folder of JPEGs against the same images in memory
+          precision      [--data T10K-IDX] [--steps 600] [--batch-size 64] [--every 100]
+                                                        the default network on Fashion-MNIST in float32, then bfloat16: speed ratio, loss curves
           speed-child    --kind library|bare|matmul [--mode train|sample] [same size options]
                                                         one such measurement, printed as JSON (vs-pytorch runs it)
           train-classifier [--data /usr/share/datasets/fashion-mnist] [--out src/Ddpm.Core/Evaluation/fashion-mnist-classifier.ddpm] [--epochs 4]

@@ -111,6 +111,16 @@ try
                 break;
             }
 
+        case "precision":
+            {
+                string data = options.String("data") ?? "tests/Ddpm.Core.Tests/Data/fashion-mnist/t10k-images-idx3-ubyte.gz";
+                int steps = options.Int("steps", 600, 20);
+                int batchSize = options.Int("batch-size", 64, 1);
+                int every = options.Int("every", 100, 1);
+                command = () => PrecisionBenchmark.Run(data, steps, batchSize, every);
+                break;
+            }
+
         case "speed-child":
             {
                 string kindName = options.String("kind") ?? "library";
