@@ -20,7 +20,9 @@ internal static class PredictionPlot
         using var scope = NewDisposeScope();
         var pixels = new float[dataset.Shape.ElementCount];
         dataset.CopyImage(index, pixels);
-        long[] steps = [20, 60, 100, 150, 200, 250, 299];
+        // The same fractions of T for any T: at T = 300 these are t = 20, 60, 100, 150, 200, 250 and 299.
+        int last = model.Scheduler.Timesteps - 1;
+        long[] steps = new[] { 20, 60, 100, 150, 200, 250, 299 }.Select(s => (long)Math.Round(s * last / 299.0)).ToArray();
         Tensor x0 = tensor(pixels, [1, 1, dataset.Shape.Height, dataset.Shape.Width]).expand(steps.Length, -1, -1, -1);
         Tensor t = tensor(steps);
         using var generator = new Generator(0);
