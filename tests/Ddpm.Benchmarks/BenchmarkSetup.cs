@@ -83,6 +83,22 @@ internal sealed class MemoryProbe : IDisposable
     public void Dispose() => _self.Dispose();
 }
 
+/// <summary>Medians and step times, shared by the speed benchmarks.</summary>
+internal static class Timing
+{
+    /// <summary>The median of <paramref name="values"/>.</summary>
+    public static double Median(IReadOnlyCollection<double> values)
+    {
+        double[] sorted = values.Order().ToArray();
+        int middle = sorted.Length / 2;
+        return sorted.Length % 2 == 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
+    }
+
+    /// <summary>The seconds between consecutive elapsed times (the first is the start), without the first <paramref name="warmup"/> steps.</summary>
+    public static List<double> StepSeconds(IReadOnlyList<TimeSpan> elapsed, int warmup) =>
+        elapsed.Zip(elapsed.Skip(1), (a, b) => (b - a).TotalSeconds).Skip(warmup).ToList();
+}
+
 /// <summary>Starts this benchmark program again as a child process.</summary>
 internal static class ChildProcess
 {

@@ -45,8 +45,8 @@ internal static class DataPipelineBenchmark
                 }
             }
 
-            double folderRate = SpeedChild.Median(rates["folder"]);
-            double memoryRate = SpeedChild.Median(rates["memory"]);
+            double folderRate = Timing.Median(rates["folder"]);
+            double memoryRate = Timing.Median(rates["memory"]);
             Console.WriteLine();
             Console.WriteLine($"{images} JPEGs of {sourceSize}x{sourceSize} resized to {imageSize}x{imageSize} RGB; default UNet, batch {batchSize}, {steps} timed steps after 3 warm-up, {rounds} rounds, {Environment.ProcessorCount} logical cores");
             Console.WriteLine();
@@ -55,7 +55,7 @@ internal static class DataPipelineBenchmark
             Console.WriteLine($"| folder of JPEGs | {folderRate:F2} | {rates["folder"].Min():F2} - {rates["folder"].Max():F2} |");
             Console.WriteLine($"| in-memory tensor | {memoryRate:F2} | {rates["memory"].Min():F2} - {rates["memory"].Max():F2} |");
             Console.WriteLine();
-            Console.WriteLine($"Folder / memory: {folderRate / memoryRate:F3}x ({100 * ((folderRate / memoryRate) - 1):+0.0;-0.0}%); opening the folder (decode + resize of {images} images, median of 3): {SpeedChild.Median(loads):F2} s");
+            Console.WriteLine($"Folder / memory: {folderRate / memoryRate:F3}x ({100 * ((folderRate / memoryRate) - 1):+0.0;-0.0}%); opening the folder (decode + resize of {images} images, median of 3): {Timing.Median(loads):F2} s");
             return 0;
         }
         finally
@@ -74,8 +74,7 @@ internal static class DataPipelineBenchmark
         var trainer = new DdpmTrainer(new DdpmTrainerOptions { MaxSteps = Warmup + steps, BatchSize = batchSize, Seed = 0, LogInterval = 1_000_000 });
         var elapsed = new List<TimeSpan> { TimeSpan.Zero };
         using DdpmModel model = trainer.Fit(dataset, new SynchronousProgress<TrainingProgress>(p => elapsed.Add(p.Elapsed)));
-        List<double> seconds = elapsed.Zip(elapsed.Skip(1), (a, b) => (b - a).TotalSeconds).Skip(Warmup).ToList();
-        return batchSize / SpeedChild.Median(seconds);
+        return batchSize / Timing.Median(Timing.StepSeconds(elapsed, Warmup));
     }
 
     /// <summary>Photo-like test images: a smooth colour gradient with a few bright discs, JPEG quality 90.</summary>

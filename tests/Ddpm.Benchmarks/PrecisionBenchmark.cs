@@ -29,8 +29,8 @@ internal static class PrecisionBenchmark
             }
 
             // Median over the steps after the first tenth (warm-up), from the elapsed times reported per step.
-            var seconds = reports.Zip(reports.Skip(1), (a, b) => (b.Elapsed - a.Elapsed).TotalSeconds).Skip(steps / 10).ToList();
-            runs[precision] = (reports, batchSize / SpeedChild.Median(seconds));
+            var seconds = Timing.StepSeconds(reports.Select(r => r.Elapsed).ToList(), steps / 10);
+            runs[precision] = (reports, batchSize / Timing.Median(seconds));
             Console.WriteLine($"{precision}: {runs[precision].ImagesPerSecond:F1} images/s (median step), {reports[^1].Elapsed:mm\\:ss} in all");
         }
 

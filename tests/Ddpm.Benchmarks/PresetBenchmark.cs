@@ -78,7 +78,7 @@ internal static class PresetBenchmark
             }
         }
 
-        return Median(times);
+        return Timing.Median(times);
     }
 
     /// <summary>Images times steps per second of sampling forward passes (no gradients, eval mode), median of <paramref name="steps"/>.</summary>
@@ -101,12 +101,6 @@ internal static class PresetBenchmark
             }
         }
 
-        return Median(times);
-    }
-
-    private static double Median(List<double> values)
-    {
-        values.Sort();
-        return values.Count % 2 == 1 ? values[values.Count / 2] : (values[(values.Count / 2) - 1] + values[values.Count / 2]) / 2;
+        return Timing.Median(times);
     }
 }

@@ -62,20 +62,12 @@ internal static class SpeedChild
                 _ => BareSampling(configuration, shape, settings),
             };
             result["stepSeconds"] = seconds;
-            result["imagesPerSecond"] = settings.BatchSize / Median(seconds);
+            result["imagesPerSecond"] = settings.BatchSize / Timing.Median(seconds);
         }
 
         result["peakMemoryMiB"] = MemoryProbe.PeakMiB();
         Console.WriteLine(JsonSerializer.Serialize(result));
         return 0;
-    }
-
-    /// <summary>The median of <paramref name="values"/>.</summary>
-    public static double Median(IReadOnlyCollection<double> values)
-    {
-        double[] sorted = values.Order().ToArray();
-        int middle = sorted.Length / 2;
-        return sorted.Length % 2 == 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
     }
 
     private static List<double> LibraryTraining(SimpleUNetConfiguration configuration, ImageShape shape, SpeedSettings settings)
@@ -96,7 +88,7 @@ internal static class SpeedChild
         });
         var elapsed = new List<TimeSpan> { TimeSpan.Zero };
         using DdpmModel model = trainer.Fit(new InMemoryImageDataset(images), new SynchronousProgress<TrainingProgress>(p => elapsed.Add(p.Elapsed)));
-        return StepSeconds(elapsed, settings.Warmup);
+        return Timing.StepSeconds(elapsed, settings.Warmup);
     }
 
     private static List<double> LibrarySampling(SimpleUNetConfiguration configuration, ImageShape shape, SpeedSettings settings)
@@ -117,7 +109,7 @@ internal static class SpeedChild
         });
         var elapsed = new List<TimeSpan> { TimeSpan.Zero };
         using Tensor images = sampler.Sample(model, settings.BatchSize, progress: new SynchronousProgress<SamplingProgress>(p => elapsed.Add(p.Elapsed)));
-        return StepSeconds(elapsed, settings.Warmup);
+        return Timing.StepSeconds(elapsed, settings.Warmup);
     }
 
     /// <summary>The notebook's training step written directly against TorchSharp: no prefetch, no checks, no EMA.</summary>
@@ -205,7 +197,7 @@ internal static class SpeedChild
             seconds.Add(clock.Elapsed.TotalSeconds);
         }
 
-        return 2.0 * N * N * N / Median(seconds.Skip(settings.Warmup).ToList()) / 1e9;
+        return 2.0 * N * N * N / Timing.Median(seconds.Skip(settings.Warmup).ToList()) / 1e9;
     }
 
     private static (Tensor SqrtAlphaBar, Tensor SqrtOneMinusAlphaBar) Terms(int timesteps, Device device)
@@ -214,7 +206,4 @@ internal static class SpeedChild
         Tensor alphaBar = (1 - linspace(1e-4, 0.02, timesteps, device: device)).cumprod(0);
         return (alphaBar.sqrt().MoveToOuterDisposeScope(), (1 - alphaBar).sqrt().MoveToOuterDisposeScope());
     }
-
-    private static List<double> StepSeconds(List<TimeSpan> elapsed, int warmup) =>
-        elapsed.Zip(elapsed.Skip(1), (a, b) => (b - a).TotalSeconds).Skip(warmup).ToList();
 }

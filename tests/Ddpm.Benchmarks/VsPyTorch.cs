@@ -68,8 +68,8 @@ internal static class VsPyTorch
             foreach (string contender in Contenders)
             {
                 var values = runs[contender];
-                double speed = SpeedChild.Median(values.Select(v => v.ImagesPerSecond).ToList());
-                double memory = SpeedChild.Median(values.Select(v => v.PeakMiB).ToList());
+                double speed = Timing.Median(values.Select(v => v.ImagesPerSecond).ToList());
+                double memory = Timing.Median(values.Select(v => v.PeakMiB).ToList());
                 medians[contender] = (speed, memory);
                 double achieved = speed * flopsPerImage;
                 Console.WriteLine($"| {Name(contender)} | {speed:F3} | {values.Min(v => v.ImagesPerSecond):F3} - {values.Max(v => v.ImagesPerSecond):F3} | {memory:F0} | {achieved:F1} | {100 * achieved / torchSharpPeak:F0}% |");
