@@ -9,7 +9,8 @@ public sealed class DdpmSamplerOptions
 
     /// <summary>
     /// Gets or sets how many CPU threads libtorch's operators use while <see cref="DdpmSampler.Sample"/> runs
-    /// (torch.set_num_threads: process-wide, and put back when Sample returns); null uses every logical core.
+    /// (torch.set_num_threads: process-wide, and put back when Sample returns); null uses every logical core,
+    /// except for the preview samples of a training run, which keep <see cref="Training.DdpmTrainerOptions.Threads"/>.
     /// </summary>
     /// <value>The default value is null (<see cref="Environment.ProcessorCount"/> threads). Valid values: null or 1 to 1024.</value>
     public int? Threads { get; set; }

@@ -69,6 +69,29 @@ public sealed class TrainerFeatureTests : IDisposable
     }
 
     [Fact]
+    public void A_scope_without_a_thread_count_inside_another_keeps_the_enclosing_count()
+    {
+        int before = get_num_threads();
+        int wanted = before == 1 ? 2 : 1;
+
+        using (CpuThreads.Use(wanted))
+        {
+            using (CpuThreads.Use(null))
+            {
+                get_num_threads().Should().Be(wanted, "a training run's preview sampling keeps the run's Threads");
+            }
+
+            get_num_threads().Should().Be(wanted);
+        }
+
+        get_num_threads().Should().Be(before);
+        using (CpuThreads.Use(null))
+        {
+            get_num_threads().Should().Be(Environment.ProcessorCount, "outside any scope null means every logical core");
+        }
+    }
+
+    [Fact]
     public void A_constant_schedule_keeps_the_rate_after_warm_up()
     {
         var options = Small();
