@@ -89,11 +89,6 @@ public sealed class DdpmTrainer
         ArgumentNullException.ThrowIfNull(dataset);
         ArgumentNullException.ThrowIfNull(network);
         CheckDataset(dataset);
-        if (Options.Precision == TrainingPrecision.BFloat16)
-        {
-            throw new ArgumentException(TrainingRun.BFloat16NeedsConfiguration, nameof(network));
-        }
-
         if (Options.Ema.Enabled)
         {
             _logger.LogWarning("No EMA is kept for a network passed to Fit: set DdpmTrainerOptions.Network to an INetworkConfiguration for one");

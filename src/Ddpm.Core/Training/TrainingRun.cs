@@ -16,10 +16,6 @@ namespace Ddpm.Core.Training;
 /// </summary>
 internal sealed class TrainingRun : IDisposable
 {
-    /// <summary>Why <see cref="TrainingPrecision.BFloat16"/> cannot train a network passed to Fit.</summary>
-    public const string BFloat16NeedsConfiguration =
-        "Precision is BFloat16, which needs the network's configuration to build its bfloat16 copy; set DdpmTrainerOptions.Network instead of passing a network to Fit, or use Float32.";
-
     private const double SmoothingWeight = 0.98;
     private readonly DdpmTrainerOptions _options;
     private readonly BatchPlan _plan;
@@ -47,8 +43,12 @@ internal sealed class TrainingRun : IDisposable
         Device = device;
         network.to(device);
         emaNetwork?.to(device);
+        // Built first, so that a refusal leaves nothing else allocated.
         _mixed = options.Precision == TrainingPrecision.BFloat16
-            ? MixedPrecision.Create(configuration ?? throw new ArgumentException(BFloat16NeedsConfiguration), network, device)
+            ? MixedPrecision.Create(
+                configuration ?? throw new ArgumentException("Precision is BFloat16, which needs the network's configuration to build its bfloat16 copy; set DdpmTrainerOptions.Network instead of passing a network to Fit, or use Float32."),
+                network,
+                device)
             : null;
         var scheduler = new NoiseScheduler(options.Schedule, options.Timesteps, device);
         Model = new DdpmModel(network, scheduler, shape, configuration, 0, emaNetwork, options.Prediction);
