@@ -78,8 +78,9 @@ internal sealed class MixedPrecision : IDisposable
         for (int i = 0; i < _masters.Count; i++)
         {
             _copies[i].copy_(_masters[i]);
-            _copies[i].grad?.zero_();
         }
+
+        Gradients.Release(_copies);
 
         foreach ((Tensor master, Tensor copy) in _buffers)
         {

@@ -99,11 +99,7 @@ internal sealed class TrainingRun : IDisposable
 
         int accumulation = _options.GradientAccumulationSteps;
         ImageShape shape = Model.ImageShape;
-        using (NewDisposeScope())
-        {
-            // zero_grad reads each parameter's gradient through a new wrapper: scope them.
-            Optimizer.zero_grad();
-        }
+        Gradients.Release(_parameters);
 
         _mixed?.CopyWeightsIn();
         nn.Module<Tensor, Tensor, Tensor> network = _mixed?.Network ?? Model.Network;
@@ -156,6 +152,8 @@ internal sealed class TrainingRun : IDisposable
             Optimizer.step();
         }
 
+        // Between steps (checkpoints, previews, after Fit) the network holds no gradient memory.
+        Gradients.Release(_parameters);
         Step++;
         Ema?.Update(Step);
         double mean = total / accumulation;

@@ -198,4 +198,37 @@ public sealed class DdpmTrainerTests
         act.Should().Throw<OperationCanceledException>();
         progress.Reports.Should().HaveCount(3, "training stops before the step after the cancellation");
     }
+
+    [Fact]
+    public void Gradients_are_released_between_steps_so_stale_ones_never_leak_into_an_update()
+    {
+        using Tensor images = SyntheticImages.Squares(32, 1, 16);
+        var dataset = new InMemoryImageDataset(images);
+        var options = new DdpmTrainerOptions { MaxSteps = 3, BatchSize = 8, Timesteps = 20, Seed = 4, Ema = new EmaOptions { Enabled = false } };
+        var progress = new RecordingProgress<TrainingProgress>();
+        var stale = new RecordingProgress<TrainingProgress>();
+
+        manual_seed(11);
+        using var clean = (SimpleUNet)TinyNetworks.SimpleUNet().CreateNetwork();
+        manual_seed(11);
+        using var dirty = (SimpleUNet)TinyNetworks.SimpleUNet().CreateNetwork();
+        foreach (var parameter in dirty.parameters())
+        {
+            // Gradients left over from the caller's own use of the network.
+            using Tensor gradient = full_like(parameter, 100f);
+            parameter.grad = gradient;
+        }
+
+        using DdpmModel fromClean = new DdpmTrainer(options).Fit(dataset, clean, progress);
+        using DdpmModel fromDirty = new DdpmTrainer(options).Fit(dataset, dirty, stale);
+
+        stale.Reports.Select(r => r.Loss).Should().Equal(progress.Reports.Select(r => r.Loss), "the first step must not add the caller's stale gradients");
+        foreach (var (a, b) in clean.parameters().Zip(dirty.parameters()))
+        {
+            using var scope = NewDisposeScope();
+            a.equal(b).all().item<bool>().Should().BeTrue("both runs take identical steps");
+        }
+
+        clean.parameters().Select(p => p.grad).Should().AllSatisfy(g => g.Should().BeNull(), "the trained network keeps no gradient memory after Fit");
+    }
 }
