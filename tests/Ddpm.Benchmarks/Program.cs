@@ -95,7 +95,10 @@ try
                 string python = options.String("python") ?? "/usr/bin/python3";
                 string script = options.String("script") ?? "tests/reference/notebook_speed.py";
                 SpeedSettings settings = SpeedSettings.From(options);
-                command = () => VsPyTorch.Run(settings, rounds, modes, python, script);
+                string? sizes = options.String("batch-sizes");
+                int[] batchSizes = sizes is null ? [settings.BatchSize] : BatchSizes(sizes);
+                string? plot = options.String("plot");
+                command = () => VsPyTorch.Run(settings, rounds, modes, batchSizes, python, script, plot);
                 break;
             }
 
@@ -165,3 +168,20 @@ catch (ArgumentException e)
 }
 
 return command();
+
+static int[] BatchSizes(string text)
+{
+    string[] parts = text.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
+    var sizes = new List<int>();
+    foreach (string part in parts)
+    {
+        if (!int.TryParse(part, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out int size) || size < 1)
+        {
+            throw new ArgumentException($"--batch-sizes has '{part}'; give positive whole numbers separated by commas, such as 4,8,16,32.");
+        }
+
+        sizes.Add(size);
+    }
+
+    return sizes.Count > 0 ? sizes.ToArray() : throw new ArgumentException("--batch-sizes is empty; give sizes such as 4,8,16,32.");
+}

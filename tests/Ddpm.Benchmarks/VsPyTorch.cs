@@ -17,7 +17,7 @@ internal static class VsPyTorch
 {
     private static readonly string[] Contenders = ["pytorch", "bare", "library"];
 
-    public static int Run(SpeedSettings settings, int rounds, IReadOnlyList<string> modes, string python, string script)
+    public static int Run(SpeedSettings settings, int rounds, IReadOnlyList<string> modes, IReadOnlyList<int> batchSizes, string python, string script, string? plotPrefix)
     {
         if (!File.Exists(script))
         {
@@ -30,7 +30,7 @@ internal static class VsPyTorch
         }
 
         Console.WriteLine($"Machine: {Environment.ProcessorCount} logical cores, {System.Runtime.InteropServices.RuntimeInformation.OSDescription}; device {settings.Device}, {settings.Threads} threads");
-        Console.WriteLine($"Model: the notebook's SimpleUNet, {settings.Channels}x{settings.ImageSize}x{settings.ImageSize}, batch {settings.BatchSize}, T = {settings.Timesteps}; {settings.Warmup} warm-up + {settings.Steps} timed steps per process, {rounds} rounds");
+        Console.WriteLine($"Model: the notebook's SimpleUNet, {settings.Channels}x{settings.ImageSize}x{settings.ImageSize}, batch {string.Join(", ", batchSizes)}, T = {settings.Timesteps}; {settings.Warmup} warm-up + {settings.Steps} timed steps per process, {rounds} rounds");
         // Counted here, not in the children, so that no second network raises their peak memory.
         double forwardGflop;
         using (nn.Module<Tensor, Tensor, Tensor> network = new SimpleUNetConfiguration { ImageChannels = settings.Channels }.CreateNetwork())
@@ -42,7 +42,25 @@ internal static class VsPyTorch
         double pyTorchPeak = Child("pytorch", "matmul", settings, python, script).GetProperty("gflopPerSecond").GetDouble();
         Console.WriteLine($"fp32 GEMM 2048x2048: TorchSharp (libtorch 2.10) {torchSharpPeak:F1} GFLOP/s, PyTorch {pyTorchPeak:F1} GFLOP/s");
 
-        foreach (string mode in modes)
+        var sweep = new Dictionary<(string Mode, int BatchSize), Dictionary<string, (double Speed, double Memory)>>();
+        foreach (int batchSize in batchSizes)
+        {
+            foreach (string mode in modes)
+            {
+                sweep[(mode, batchSize)] = Measure(settings with { BatchSize = batchSize }, rounds, mode, python, script, forwardGflop, torchSharpPeak);
+            }
+        }
+
+        if (batchSizes.Count > 1)
+        {
+            Summarise(sweep, modes, batchSizes, plotPrefix, settings.Device);
+        }
+
+        return 0;
+    }
+
+    private static Dictionary<string, (double Speed, double Memory)> Measure(SpeedSettings settings, int rounds, string mode, string python, string script, double forwardGflop, double torchSharpPeak)
+    {
         {
             var runs = Contenders.ToDictionary(c => c, _ => new List<(double ImagesPerSecond, double PeakMiB)>());
             for (int round = 1; round <= rounds; round++)
@@ -60,7 +78,7 @@ internal static class VsPyTorch
             // A training step is a forward pass and a backward pass of about twice its cost.
             double flopsPerImage = forwardGflop * (mode == "train" ? 3 : 1);
             Console.WriteLine();
-            Console.WriteLine($"### {mode}: medians of {rounds} processes ({forwardGflop:F2} GFLOP forward per image{(mode == "train" ? ", about 3x that per training image" : string.Empty)})");
+            Console.WriteLine($"### {mode}, batch {settings.BatchSize}: medians of {rounds} processes ({forwardGflop:F2} GFLOP forward per image{(mode == "train" ? ", about 3x that per training image" : string.Empty)})");
             Console.WriteLine();
             Console.WriteLine("| Implementation | images/s (median) | min - max | peak process memory MiB (median) | GFLOP/s | % of TorchSharp's GEMM peak |");
             Console.WriteLine("| --- | ---: | ---: | ---: | ---: | ---: |");
@@ -79,15 +97,45 @@ internal static class VsPyTorch
             Console.WriteLine($"Ddpm.Core / PyTorch: {medians["library"].Speed / medians["pytorch"].Speed:F2}x the images/s, {medians["library"].Memory / medians["pytorch"].Memory:F2}x the peak memory");
             Console.WriteLine($"Ddpm.Core / bare TorchSharp: {medians["library"].Speed / medians["bare"].Speed:F3}x the images/s (library overhead {100 * (1 - (medians["library"].Speed / medians["bare"].Speed)):F1}%)");
             Console.WriteLine();
+            return medians;
         }
-
-        return 0;
     }
+
+    /// <summary>One table per mode across batch sizes and, with a prefix, its two charts: images/s and peak memory.</summary>
+    private static void Summarise(Dictionary<(string Mode, int BatchSize), Dictionary<string, (double Speed, double Memory)>> sweep, IReadOnlyList<string> modes, IReadOnlyList<int> batchSizes, string? plotPrefix, string device)
+    {
+        foreach (string mode in modes)
+        {
+            Console.WriteLine($"### {mode} by batch size: images/s (median), peak MiB (median)");
+            Console.WriteLine();
+            Console.WriteLine("| batch | " + string.Join(" | ", Contenders.Select(c => $"{Name(c)} img/s | MiB")) + " | Ddpm.Core / PyTorch |");
+            Console.WriteLine("| ---: | " + string.Join(" | ", Contenders.Select(_ => "---: | ---:")) + " | ---: |");
+            foreach (int batchSize in batchSizes)
+            {
+                var medians = sweep[(mode, batchSize)];
+                Console.WriteLine($"| {batchSize} | " + string.Join(" | ", Contenders.Select(c => $"{medians[c].Speed:F3} | {medians[c].Memory:F0}")) + $" | {medians["library"].Speed / medians["pytorch"].Speed:F2}x |");
+            }
+
+            Console.WriteLine();
+            if (plotPrefix is null)
+            {
+                continue;
+            }
+
+            string[] labels = batchSizes.Select(b => b.ToString(System.Globalization.CultureInfo.InvariantCulture)).ToArray();
+            ChartSeries Series(string contender, Func<(double Speed, double Memory), double> pick) =>
+                new(Name(contender), batchSizes.Select(b => pick(sweep[(mode, b)][contender])).ToList());
+            LineChart.Save($"{plotPrefix}-{mode}-images-per-second.png", $"{Verb(mode)} images per second (median), notebook simpleunet, {device}", "batch size", labels, Contenders.Select(c => Series(c, m => m.Speed)).ToList());
+            LineChart.Save($"{plotPrefix}-{mode}-peak-memory.png", $"{Verb(mode)} peak process memory, mib (median)", "batch size", labels, Contenders.Select(c => Series(c, m => m.Memory)).ToList());
+        }
+    }
+
+    private static string Verb(string mode) => mode == "train" ? "training:" : "sampling:";
 
     private static string Name(string contender) => contender switch
     {
-        "pytorch" => "PyTorch (the notebook's code)",
-        "bare" => "bare TorchSharp loop",
+        "pytorch" => "PyTorch 1.13",
+        "bare" => "bare TorchSharp",
         _ => "Ddpm.Core",
     };
 

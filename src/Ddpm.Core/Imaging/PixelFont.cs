@@ -4,8 +4,8 @@ using SixLabors.ImageSharp.PixelFormats;
 namespace Ddpm.Core.Imaging;
 
 /// <summary>
-/// A 5x7 bitmap font for the few characters plot labels need (digits, a decimal point, signs and the
-/// lower-case letters of "step", "loss", "smoothed", "raw" and the schedule names), so pictures need no font files or native
+/// A 5x7 bitmap font for plot labels (digits, a decimal point, signs, a few punctuation marks and the
+/// lower-case letters; upper case is drawn as lower case), so pictures need no font files or native
 /// drawing library. Unknown characters are drawn as blanks.
 /// </summary>
 internal static class PixelFont
@@ -48,6 +48,18 @@ internal static class PixelFont
         ['u'] = [".....", ".....", "#...#", "#...#", "#...#", "#..##", ".##.#"],
         ['g'] = [".....", ".####", "#...#", "#...#", ".####", "....#", ".###."],
         ['q'] = [".....", ".....", ".####", "#...#", ".####", "....#", "....#"],
+        ['b'] = ["#....", "#....", "####.", "#...#", "#...#", "#...#", "####."],
+        ['f'] = ["..##.", ".#..#", ".#...", "###..", ".#...", ".#...", ".#..."],
+        ['j'] = ["...#.", ".....", "..##.", "...#.", "...#.", "#..#.", ".##.."],
+        ['v'] = [".....", ".....", "#...#", "#...#", "#...#", ".#.#.", "..#.."],
+        ['x'] = [".....", ".....", "#...#", ".#.#.", "..#..", ".#.#.", "#...#"],
+        ['y'] = [".....", ".....", "#...#", "#...#", ".####", "....#", ".###."],
+        ['z'] = [".....", ".....", "#####", "...#.", "..#..", ".#...", "#####"],
+        [','] = [".....", ".....", ".....", ".....", ".##..", "..#..", ".#..."],
+        [':'] = [".....", ".##..", ".##..", ".....", ".##..", ".##..", "....."],
+        ['/'] = ["....#", "....#", "...#.", "..#..", ".#...", "#....", "#...."],
+        ['('] = ["...#.", "..#..", ".#...", ".#...", ".#...", "..#..", "...#."],
+        [')'] = [".#...", "..#..", "...#.", "...#.", "...#.", "..#..", ".#..."],
         [' '] = [".....", ".....", ".....", ".....", ".....", ".....", "....."],
     };
 
@@ -59,7 +71,7 @@ internal static class PixelFont
     {
         for (int c = 0; c < text.Length; c++)
         {
-            if (!Glyphs.TryGetValue(text[c], out string[]? rows))
+            if (!Glyphs.TryGetValue(char.ToLowerInvariant(text[c]), out string[]? rows))
             {
                 continue;
             }
