@@ -35,13 +35,15 @@ internal static class DataPipelineBenchmark
             using Tensor pixels = ToTensor(fromFolder!);
             var inMemory = new InMemoryImageDataset(pixels);
             var rates = new Dictionary<string, List<double>> { ["folder"] = [], ["memory"] = [] };
+            var waits = new Dictionary<string, List<double>> { ["folder"] = [], ["memory"] = [] };
             for (int round = 1; round <= rounds; round++)
             {
                 foreach ((string name, IImageDataset dataset) in new (string, IImageDataset)[] { ("folder", fromFolder!), ("memory", inMemory) })
                 {
-                    double rate = TrainingRate(dataset, batchSize, steps);
+                    (double rate, double wait) = TrainingRate(dataset, batchSize, steps);
                     rates[name].Add(rate);
-                    Console.WriteLine($"  round {round} {name,-6} {rate,8:F2} images/s");
+                    waits[name].Add(wait);
+                    Console.WriteLine($"  round {round} {name,-6} {rate,8:F2} images/s, waited for data {100 * wait,5:F2}% of the run");
                 }
             }
 
@@ -50,10 +52,10 @@ internal static class DataPipelineBenchmark
             Console.WriteLine();
             Console.WriteLine($"{images} JPEGs of {sourceSize}x{sourceSize} resized to {imageSize}x{imageSize} RGB; default UNet, batch {batchSize}, {steps} timed steps after 3 warm-up, {rounds} rounds, {Environment.ProcessorCount} logical cores");
             Console.WriteLine();
-            Console.WriteLine("| Source | training images/s (median) | min - max |");
-            Console.WriteLine("| --- | ---: | ---: |");
-            Console.WriteLine($"| folder of JPEGs | {folderRate:F2} | {rates["folder"].Min():F2} - {rates["folder"].Max():F2} |");
-            Console.WriteLine($"| in-memory tensor | {memoryRate:F2} | {rates["memory"].Min():F2} - {rates["memory"].Max():F2} |");
+            Console.WriteLine("| Source | training images/s (median) | min - max | time waiting for data (median, % of the run) |");
+            Console.WriteLine("| --- | ---: | ---: | ---: |");
+            Console.WriteLine($"| folder of JPEGs | {folderRate:F2} | {rates["folder"].Min():F2} - {rates["folder"].Max():F2} | {100 * Timing.Median(waits["folder"]):F2}% |");
+            Console.WriteLine($"| in-memory tensor | {memoryRate:F2} | {rates["memory"].Min():F2} - {rates["memory"].Max():F2} | {100 * Timing.Median(waits["memory"]):F2}% |");
             Console.WriteLine();
             Console.WriteLine($"Folder / memory: {folderRate / memoryRate:F3}x ({100 * ((folderRate / memoryRate) - 1):+0.0;-0.0}%); opening the folder (decode + resize of {images} images, median of 3): {Timing.Median(loads):F2} s");
             return 0;
@@ -67,14 +69,20 @@ internal static class DataPipelineBenchmark
         }
     }
 
-    /// <summary>Median images/s of <paramref name="steps"/> training steps after 3 warm-up steps.</summary>
-    private static double TrainingRate(IImageDataset dataset, int batchSize, int steps)
+    /// <summary>
+    /// Median images/s of <paramref name="steps"/> training steps after 3 warm-up steps, and the share of
+    /// the timed steps the training loop spent waiting for its batches (<see cref="TrainingProgress.DataWait"/>).
+    /// </summary>
+    private static (double ImagesPerSecond, double WaitShare) TrainingRate(IImageDataset dataset, int batchSize, int steps)
     {
         const int Warmup = 3;
         var trainer = new DdpmTrainer(new DdpmTrainerOptions { MaxSteps = Warmup + steps, BatchSize = batchSize, Seed = 0, LogInterval = 1_000_000 });
-        var elapsed = new List<TimeSpan> { TimeSpan.Zero };
-        using DdpmModel model = trainer.Fit(dataset, new SynchronousProgress<TrainingProgress>(p => elapsed.Add(p.Elapsed)));
-        return batchSize / Timing.Median(Timing.StepSeconds(elapsed, Warmup));
+        var reports = new List<TrainingProgress>();
+        using DdpmModel model = trainer.Fit(dataset, new SynchronousProgress<TrainingProgress>(reports.Add));
+        var elapsed = reports.Select(r => r.Elapsed).Prepend(TimeSpan.Zero).ToList();
+        TrainingProgress first = reports[Warmup - 1], last = reports[^1];
+        double waitShare = (last.DataWait - first.DataWait) / (last.Elapsed - first.Elapsed);
+        return (batchSize / Timing.Median(Timing.StepSeconds(elapsed, Warmup)), waitShare);
     }
 
     /// <summary>Photo-like test images: a smooth colour gradient with a few bright discs, JPEG quality 90.</summary>

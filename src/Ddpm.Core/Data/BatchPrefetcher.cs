@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Diagnostics;
 
 namespace Ddpm.Core.Data;
 
@@ -21,6 +22,7 @@ internal sealed class BatchPrefetcher : IDisposable
     private readonly int[] _indices;
     private readonly float[] _image;
     private long _next;
+    private long _waitedTicks;
     private Exception? _failure;
 
     public BatchPrefetcher(IImageDataset dataset, BatchPlan plan, long start, long end, int depth, bool withLabels = false)
@@ -39,24 +41,35 @@ internal sealed class BatchPrefetcher : IDisposable
         }
     }
 
+    /// <summary>
+    /// The time <see cref="Next"/> has spent blocked so far: waiting for the background thread or, without
+    /// prefetching, preparing the batch itself. Near zero when the data keeps up with the training step.
+    /// </summary>
+    public TimeSpan WaitTime => Stopwatch.GetElapsedTime(0, _waitedTicks);
+
     /// <summary>The next micro-batch's values, [B, C, H, W] flattened, and its labels if asked for; give the buffer back with <see cref="Return"/>.</summary>
     public (long MicroBatch, float[] Buffer, long[]? Labels) Next()
     {
-        if (_queue is null)
-        {
-            float[] buffer = Rent();
-            long microBatch = _next++;
-            long[]? labels = Fill(microBatch, buffer, _indices, _image);
-            return (microBatch, buffer, labels);
-        }
-
+        long started = Stopwatch.GetTimestamp();
         try
         {
+            if (_queue is null)
+            {
+                float[] buffer = Rent();
+                long microBatch = _next++;
+                long[]? labels = Fill(microBatch, buffer, _indices, _image);
+                return (microBatch, buffer, labels);
+            }
+
             return _queue.Take();
         }
         catch (InvalidOperationException) when (_failure is not null)
         {
             throw new InvalidOperationException($"Reading the training data failed: {_failure.Message}", _failure);
+        }
+        finally
+        {
+            _waitedTicks += Stopwatch.GetTimestamp() - started;
         }
     }
 

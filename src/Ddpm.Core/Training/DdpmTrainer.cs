@@ -197,7 +197,8 @@ public sealed class DdpmTrainer
                 var report = new TrainingProgress(
                     run.Step, run.TotalSteps, run.Epoch, loss, run.SmoothedLoss, learningRate,
                     done * Options.BatchSize * accumulation / Math.Max(elapsed.TotalSeconds, 1e-9), elapsed,
-                    TimeSpan.FromTicks((long)(elapsed.Ticks / (double)done * (run.TotalSteps - run.Step))));
+                    TimeSpan.FromTicks((long)(elapsed.Ticks / (double)done * (run.TotalSteps - run.Step))),
+                    batches.WaitTime);
                 progress?.Report(report);
                 tensorBoard?.add_scalar("train/loss", (float)loss, (int)run.Step);
                 tensorBoard?.add_scalar("train/loss_smoothed", (float)report.SmoothedLoss, (int)run.Step);

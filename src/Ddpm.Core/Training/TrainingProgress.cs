@@ -10,6 +10,13 @@ namespace Ddpm.Core.Training;
 /// <param name="ImagesPerSecond">Training throughput since the run started.</param>
 /// <param name="Elapsed">Time since the run started.</param>
 /// <param name="EstimatedRemaining">The estimated time left, from the average step time so far.</param>
+/// <param name="DataWait">
+/// The time the training loop has spent waiting for batches from the data pipeline since the run started
+/// (the same clock as <paramref name="Elapsed"/>). Near zero when the dataset keeps up with the network;
+/// a large share of <paramref name="Elapsed"/> means the data is the bottleneck (raise
+/// <see cref="DdpmTrainerOptions.PrefetchBatches"/>, or make <see cref="Data.IImageDataset.CopyImage"/>
+/// cheaper, for example by decoding once up front as <see cref="Data.ImageFolderDataset"/> does).
+/// </param>
 public sealed record TrainingProgress(
     long Step,
     long TotalSteps,
@@ -19,4 +26,5 @@ public sealed record TrainingProgress(
     double LearningRate,
     double ImagesPerSecond,
     TimeSpan Elapsed,
-    TimeSpan EstimatedRemaining);
+    TimeSpan EstimatedRemaining,
+    TimeSpan DataWait);

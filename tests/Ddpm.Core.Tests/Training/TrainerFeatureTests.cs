@@ -388,6 +388,34 @@ public sealed class TrainerFeatureTests : IDisposable
         return a.named_parameters().Sum(p => (p.parameter - right[p.name]).abs().sum().item<float>());
     }
 
+    [Fact]
+    public void DataWait_counts_the_time_the_step_spent_getting_its_batch()
+    {
+        // Without prefetching the training thread reads each batch itself: 6 steps of 4 images at
+        // 10 ms or more each is at least 240 ms of waiting, however loaded the machine is.
+        var options = new DdpmTrainerOptions
+        {
+            Network = TinyNetworks.SimpleUNet(),
+            MaxSteps = 6,
+            BatchSize = 4,
+            Timesteps = 10,
+            Seed = 1,
+            PrefetchBatches = 0,
+            Ema = new EmaOptions { Enabled = false },
+        };
+        var progress = new RecordingProgress<TrainingProgress>();
+
+        using (new DdpmTrainer(options).Fit(new SlowDataset(Data(), TimeSpan.FromMilliseconds(10)), progress))
+        {
+        }
+
+        var last = progress.Reports[^1];
+        last.DataWait.Should().BeGreaterThanOrEqualTo(TimeSpan.FromMilliseconds(6 * 4 * 10));
+        last.DataWait.Should().BeLessThanOrEqualTo(last.Elapsed);
+        progress.Reports[0].DataWait.Should().BeGreaterThanOrEqualTo(TimeSpan.FromMilliseconds(4 * 10), "the first step's batch is counted in the first report");
+        progress.Reports.Select(r => r.DataWait).Should().BeInAscendingOrder("the wait is counted from the start of the run");
+    }
+
     /// <summary>Wraps a dataset; reading image <c>failAt</c> throws, or yields NaN.</summary>
     private sealed class FailingDataset(IImageDataset inner, int failAt, bool nan = false) : IImageDataset
     {
@@ -409,6 +437,20 @@ public sealed class TrainerFeatureTests : IDisposable
             }
 
             destination.Fill(float.NaN);
+        }
+    }
+
+    /// <summary>Wraps a dataset; every image takes <c>delay</c> to read, like a slow disk or decoder.</summary>
+    private sealed class SlowDataset(IImageDataset inner, TimeSpan delay) : IImageDataset
+    {
+        public int Count => inner.Count;
+
+        public ImageShape Shape => inner.Shape;
+
+        public void CopyImage(int index, Span<float> destination)
+        {
+            Thread.Sleep(delay);
+            inner.CopyImage(index, destination);
         }
     }
 }
