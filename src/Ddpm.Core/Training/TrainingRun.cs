@@ -56,9 +56,7 @@ internal sealed class TrainingRun : IDisposable
         Ema = emaNetwork is null ? null : new ExponentialMovingAverage(network, emaNetwork, options.Ema);
         _parameterNames = network.named_parameters().Select(p => p.name).ToList();
         _parameters = network.parameters().ToList();
-        Optimizer = options.Optimizer == OptimizerType.AdamW
-            ? optim.AdamW(_parameters, options.LearningRate, options.AdamBeta1, options.AdamBeta2, options.AdamEpsilon, options.WeightDecay)
-            : optim.Adam(_parameters, options.LearningRate, options.AdamBeta1, options.AdamBeta2, options.AdamEpsilon, options.WeightDecay);
+        Optimizer = new AdamOptimizer(_parameters, options.Optimizer, options.LearningRate, options.AdamBeta1, options.AdamBeta2, options.AdamEpsilon, options.WeightDecay);
         Generator = new Generator((ulong)seed, device);
     }
 
@@ -66,7 +64,7 @@ internal sealed class TrainingRun : IDisposable
 
     public ExponentialMovingAverage? Ema { get; }
 
-    public OptimizerHelper Optimizer { get; }
+    public AdamOptimizer Optimizer { get; }
 
     public Generator Generator { get; }
 
@@ -92,10 +90,7 @@ internal sealed class TrainingRun : IDisposable
     public (double Loss, double LearningRate) TrainStep(BatchPrefetcher batches, string? lastCheckpoint)
     {
         double learningRate = LearningRates.At(_options, Step + 1, TotalSteps);
-        foreach (var group in Optimizer.ParamGroups)
-        {
-            group.LearningRate = learningRate;
-        }
+        Optimizer.LearningRate = learningRate;
 
         int accumulation = _options.GradientAccumulationSteps;
         ImageShape shape = Model.ImageShape;
@@ -149,7 +144,7 @@ internal sealed class TrainingRun : IDisposable
                 nn.utils.clip_grad_norm_(_parameters, maxNorm);
             }
 
-            Optimizer.step();
+            Optimizer.Step();
         }
 
         // Between steps (checkpoints, previews, after Fit) the network holds no gradient memory.
@@ -185,13 +180,11 @@ internal sealed class TrainingRun : IDisposable
 
         using var scope = NewDisposeScope();
         var moments = new List<KeyValuePair<string, Tensor>>();
-        var states = Optimizer.state_dict().State;
         for (int i = 0; i < _parameters.Count; i++)
         {
-            var (expAvg, expAvgSq, getStep, _) = Moments(states[i]);
-            moments.Add(new($"{_parameterNames[i]}.exp_avg", expAvg));
-            moments.Add(new($"{_parameterNames[i]}.exp_avg_sq", expAvgSq));
-            moments.Add(new($"{_parameterNames[i]}.step", tensor(getStep())));
+            moments.Add(new($"{_parameterNames[i]}.exp_avg", Optimizer.ExpAvg[i]));
+            moments.Add(new($"{_parameterNames[i]}.exp_avg_sq", Optimizer.ExpAvgSq[i]));
+            moments.Add(new($"{_parameterNames[i]}.step", tensor(Optimizer.Steps[i])));
         }
 
         writer.AddTensors(CheckpointSections.Optimizer, moments);
@@ -212,15 +205,13 @@ internal sealed class TrainingRun : IDisposable
         Dictionary<string, Tensor> random = reader.ReadTensors(CheckpointSections.Random);
         try
         {
-            var states = Optimizer.state_dict().State;
             using var noGrad = no_grad();
             for (int i = 0; i < _parameters.Count; i++)
             {
-                var (expAvg, expAvgSq, _, setStep) = Moments(states[i]);
                 string name = _parameterNames[i];
-                expAvg.copy_(Required(moments, $"{name}.exp_avg", expAvg, reader.Path));
-                expAvgSq.copy_(Required(moments, $"{name}.exp_avg_sq", expAvgSq, reader.Path));
-                setStep(Required(moments, $"{name}.step", null, reader.Path).item<long>());
+                Optimizer.ExpAvg[i].copy_(Required(moments, $"{name}.exp_avg", Optimizer.ExpAvg[i], reader.Path));
+                Optimizer.ExpAvgSq[i].copy_(Required(moments, $"{name}.exp_avg_sq", Optimizer.ExpAvgSq[i], reader.Path));
+                Optimizer.Steps[i] = Required(moments, $"{name}.step", null, reader.Path).item<long>();
             }
 
             Generator.set_state(Required(random, "generator", null, reader.Path));
@@ -285,11 +276,4 @@ internal sealed class TrainingRun : IDisposable
 
         return value;
     }
-
-    private static (Tensor ExpAvg, Tensor ExpAvgSq, Func<long> GetStep, Action<long> SetStep) Moments(OptimizerState state) => state switch
-    {
-        Adam.State adam => (adam.exp_avg, adam.exp_avg_sq, () => adam.step, s => adam.step = s),
-        AdamW.State adamW => (adamW.exp_avg, adamW.exp_avg_sq, () => adamW.step, s => adamW.step = s),
-        _ => throw new NotSupportedException($"Optimizer state {state.GetType().Name} cannot be checkpointed."),
-    };
 }
