@@ -65,13 +65,21 @@ internal sealed partial class CheckpointStore
     }
 
     /// <summary>Writes the checkpoint for <paramref name="step"/> atomically, then deletes all but the newest ones.</summary>
+    /// <exception cref="CheckpointWriteException">The file system refused the write; the folder's earlier checkpoints are intact.</exception>
     public string Save(long step, Action<CheckpointWriter> write)
     {
         string path = Path.Combine(Directory, FileName(step));
-        using (var writer = new CheckpointWriter(path))
+        try
         {
+            using var writer = new CheckpointWriter(path);
             write(writer);
             writer.Commit();
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // The writer removed its temporary file; the checkpoints already in the folder are untouched.
+            string? previous = List(Directory).Select(c => c.Path).FirstOrDefault(p => p != path);
+            throw new CheckpointWriteException(path, step, previous, e);
         }
 
         foreach ((_, string old) in List(Directory).Skip(_keep))

@@ -231,7 +231,16 @@ public sealed class DdpmTrainer
         var sampler = new DdpmSampler(Options.PreviewSampling);
         using Tensor images = sampler.Sample(run.Model, Options.SampleCount);
         string path = Path.Combine(directory ?? Options.TensorBoardDirectory!, $"samples-step{run.Step.ToString("D8", CultureInfo.InvariantCulture)}.png");
-        ImageGrid.SavePng(images, path);
+        try
+        {
+            ImageGrid.SavePng(images, path);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // A preview is not worth the run: say so loudly and keep training.
+            _logger.LogError("Could not write the sample grid {Path}: {Reason} Training continues; free disk space or set SampleDirectory to a writable folder", path, e.Message);
+            return;
+        }
 
         // TensorBoard images are not written: TorchSharp encodes them with SkiaSharp, whose native
         // library the CPU backend does not bring, and a missing one crashes the process.

@@ -153,7 +153,11 @@ public sealed class DdpmTrainerOptions
     /// <value>The default value is 2. Valid values: 0 to 64.</value>
     public int PrefetchBatches { get; set; } = 2;
 
-    /// <summary>Gets or sets the folder for checkpoints (network, EMA, optimiser, RNG, step, history); null writes none.</summary>
+    /// <summary>
+    /// Gets or sets the folder for checkpoints (network, EMA, optimiser, RNG, step, history); null writes none.
+    /// A checkpoint the file system refuses (disk full, read-only folder) stops training with a
+    /// <see cref="Checkpoints.CheckpointWriteException"/> naming the previous, intact checkpoint.
+    /// </summary>
     /// <value>The default value is null.</value>
     public string? CheckpointDirectory { get; set; }
 
@@ -177,7 +181,11 @@ public sealed class DdpmTrainerOptions
     /// <value>The default value is 16. Valid values: 1 to 1024.</value>
     public int SampleCount { get; set; } = 16;
 
-    /// <summary>Gets or sets the folder that sample grids (<c>samples-step00001000.png</c>) are written to; null uses <see cref="CheckpointDirectory"/>, then <see cref="TensorBoardDirectory"/>.</summary>
+    /// <summary>
+    /// Gets or sets the folder that sample grids (<c>samples-step00001000.png</c>) are written to; null uses
+    /// <see cref="CheckpointDirectory"/>, then <see cref="TensorBoardDirectory"/>. A grid that cannot be
+    /// written is logged as an error and training continues.
+    /// </summary>
     /// <value>The default value is null.</value>
     public string? SampleDirectory { get; set; }
 

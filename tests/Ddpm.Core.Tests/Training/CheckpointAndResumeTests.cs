@@ -210,6 +210,53 @@ public sealed class CheckpointAndResumeTests : IDisposable
         act.Should().Throw<FileNotFoundException>().WithMessage("*neither a file nor a folder*");
     }
 
+    [Fact]
+    public void A_checkpoint_the_file_system_refuses_stops_training_and_names_the_intact_previous_one()
+    {
+        var dataset = new InMemoryImageDataset(_images);
+        string folder = Path.Combine(_folder.Path, "refused");
+        var full = new RecordingProgress<TrainingProgress>();
+        using (new DdpmTrainer(Options(Path.Combine(_folder.Path, "whole"))).Fit(dataset, full))
+        {
+        }
+
+        // A directory where step 8's checkpoint must go: the rename onto it fails, as a full disk or a
+        // read-only folder would fail the write (this works as root too, where permissions do not).
+        Directory.CreateDirectory(Path.Combine(folder, "checkpoint-00000008.ddpm"));
+        var act = () => new DdpmTrainer(Options(folder)).Fit(dataset);
+
+        var error = act.Should().Throw<CheckpointWriteException>().Which;
+        error.Step.Should().Be(8);
+        error.Path.Should().EndWith("checkpoint-00000008.ddpm");
+        error.PreviousCheckpoint.Should().EndWith("checkpoint-00000004.ddpm");
+        error.Message.Should().Contain("step 8").And.Contain("is intact").And.Contain("resume").And.Contain("writable folder");
+        error.InnerException.Should().BeAssignableTo<IOException>();
+        Directory.EnumerateFiles(folder, "*.tmp", new EnumerationOptions { AttributesToSkip = 0 }).Should().BeEmpty("the failed write removes its temporary file");
+
+        // Nothing is lost beyond the last interval: the run resumes from the named checkpoint and ends as the whole run did.
+        var rest = new RecordingProgress<TrainingProgress>();
+        using DdpmModel resumed = new DdpmTrainer(Options(Path.Combine(_folder.Path, "resumed"))).Fit(dataset, error.PreviousCheckpoint!, rest);
+        rest.Reports.Select(r => r.Loss).Should().Equal(full.Reports.Skip(4).Select(r => r.Loss));
+    }
+
+    [Fact]
+    public void A_sample_grid_that_cannot_be_written_is_logged_and_training_goes_on()
+    {
+        string blocked = Path.Combine(_folder.Path, "not-a-folder");
+        File.WriteAllText(blocked, "a file where the sample folder should be");
+        var options = Options(folder: null);
+        options.SampleInterval = 2;
+        options.SampleCount = 2;
+        options.SampleDirectory = blocked;
+        options.PreviewSampling = new DdpmSamplerOptions { Method = SamplingMethod.Ddim, Steps = 2, Seed = 1 };
+        var logger = new RecordingLogger<DdpmTrainer>();
+
+        using DdpmModel model = new DdpmTrainer(options, logger).Fit(new InMemoryImageDataset(_images));
+
+        model.TrainedSteps.Should().Be(16);
+        logger.Errors.Should().HaveCount(8).And.AllSatisfy(e => e.Should().Contain("Could not write the sample grid").And.Contain("Training continues"));
+    }
+
     private static DdpmTrainerOptions Options(string? folder, int keep = 3) => new()
     {
         Network = new SimpleUNetConfiguration { ImageChannels = 1, DownChannels = [4, 8], TimeEmbeddingDim = 8 },
