@@ -62,6 +62,46 @@ public sealed class TensorLeakTests
         Tensor.TotalCount.Should().Be(before, "the returned tensor was disposed and nothing else may survive");
     }
 
+    [Fact]
+    public void Sampling_cancelled_from_another_thread_stops_within_one_step_and_leaks_nothing()
+    {
+        using DdpmModel model = TinyModels.Untrained(timesteps: 200);
+        var sampler = new DdpmSampler(new DdpmSamplerOptions { Seed = 1, BatchSize = 4 });
+        Settle();
+        long before = Tensor.TotalCount;
+        using var cancellation = new CancellationTokenSource();
+        using var thirdStep = new ManualResetEventSlim();
+        int steps = 0;
+        var canceller = new Thread(() =>
+        {
+            thirdStep.Wait();
+            cancellation.Cancel();
+        });
+        canceller.Start();
+
+        var act = () => sampler.Sample(
+            model,
+            8,
+            onStep: _ =>
+            {
+                steps++;
+                if (steps == 3)
+                {
+                    thirdStep.Set();
+
+                    // Give the other thread time to cancel while this step is still "running".
+                    SpinWait.SpinUntil(() => cancellation.IsCancellationRequested, TimeSpan.FromSeconds(10));
+                }
+            },
+            cancellationToken: cancellation.Token);
+
+        act.Should().Throw<OperationCanceledException>().Which.CancellationToken.Should().Be(cancellation.Token);
+        canceller.Join();
+        steps.Should().Be(3, "the sampler stops before the step after the one during which the token was cancelled");
+        Settle();
+        Tensor.TotalCount.Should().Be(before, "the batch in progress is disposed when sampling stops");
+    }
+
     private static void Settle()
     {
         // Let tensors that earlier tests dropped without disposing be finalised now, not mid-measurement.
