@@ -30,12 +30,13 @@ internal sealed class Arguments
                                                         training images/s from a folder of JPEGs against the same images in memory
           precision      [--data T10K-IDX] [--steps 600] [--batch-size 64] [--every 100]
                                                         the default network on Fashion-MNIST in float32, then bfloat16: speed ratio, loss curves
+          fuzz           [--cases 3000] [--seed 1]      corrupt image, IDX and checkpoint files at random; only documented exceptions may come out
           speed-child    --kind library|bare|matmul [--mode train|sample] [same size options]
                                                         one such measurement, printed as JSON (vs-pytorch runs it)
           train-classifier [--data /usr/share/datasets/fashion-mnist] [--out src/Ddpm.Core/Evaluation/fashion-mnist-classifier.ddpm] [--epochs 4]
                                                         train the classifier SampleQualityEvaluator ships (apt-get install dataset-fashion-mnist)
 
-        Exit code: 0 when the verdict is FLAT / ALL RESUMES SUCCEEDED, 1 otherwise, 2 for bad arguments.
+        Exit code: 0 when the verdict is FLAT / ALL RESUMES SUCCEEDED / ONLY DOCUMENTED EXCEPTIONS, 1 otherwise, 2 for bad arguments.
         """;
 
     private readonly Dictionary<string, string> _values = new(StringComparer.Ordinal);

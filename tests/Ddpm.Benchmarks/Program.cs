@@ -102,6 +102,14 @@ try
                 break;
             }
 
+        case "fuzz":
+            {
+                int cases = options.Int("cases", 3000, 1);
+                int seed = options.Int("seed", 1, 0);
+                command = () => FuzzBenchmark.Run(cases, seed);
+                break;
+            }
+
         case "data-pipeline":
             {
                 int images = options.Int("images", 1024, 1);

@@ -12,10 +12,18 @@ namespace Ddpm.Core.Data;
 /// The images in a folder (and, by default, its subfolders: the Stanford Cars layout), decoded with
 /// ImageSharp, resized to a square, converted to RGB or grayscale and scaled to [-1, 1]. Every file is
 /// decoded once, in parallel, when the dataset is created, and kept as 8-bit pixels, so a bad file is
-/// reported before training starts and epochs after the first cost no decoding.
+/// reported before training starts and epochs after the first cost no decoding. CMYK, 16-bit,
+/// palette and grayscale files are converted; an alpha channel is dropped (as PIL's
+/// <c>convert("RGB")</c> drops it); images smaller than the target size are enlarged.
 /// </summary>
 public sealed class ImageFolderDataset : ILabeledImageDataset
 {
+    /// <summary>
+    /// The most pixels a file may declare (16384 x 16384); a larger one is unreadable, so that a corrupt
+    /// or hostile header cannot make the loader allocate gigabytes.
+    /// </summary>
+    public const long MaxPixels = 1L << 28;
+
     private readonly byte[][] _pixels;
     private readonly int[]? _labels;
 
@@ -59,8 +67,10 @@ public sealed class ImageFolderDataset : ILabeledImageDataset
             {
                 decoded[i] = Decode(files[i], options);
             }
-            catch (Exception e) when (e is UnknownImageFormatException or InvalidImageContentException or NotSupportedException or IOException or ImageFormatException)
+            catch (Exception e) when (e is not OutOfMemoryException)
             {
+                // A corrupt file can make the decoder throw almost anything (ImageSharp answers a truncated
+                // TGA with ArgumentException); to the user each is the same fact: this file cannot be read.
                 failures.Add((files[i], e.Message));
             }
         });
@@ -134,6 +144,13 @@ public sealed class ImageFolderDataset : ILabeledImageDataset
 
     private static byte[] Decode(string file, ImageFolderDatasetOptions options)
     {
+        // The header first: a file that claims an enormous size is refused before any pixel memory is taken.
+        IImageInfo info = Image.Identify(file) ?? throw new UnknownImageFormatException("the content is not an image format ImageSharp knows");
+        if ((long)info.Width * info.Height > MaxPixels)
+        {
+            throw new InvalidImageContentException($"it claims {info.Width}x{info.Height} pixels, more than the {MaxPixels:N0} an image may have");
+        }
+
         if (options.ColorMode == ColorMode.Rgb)
         {
             using Image<Rgb24> image = Image.Load<Rgb24>(file);

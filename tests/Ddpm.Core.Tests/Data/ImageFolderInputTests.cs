@@ -146,6 +146,23 @@ public sealed class ImageFolderInputTests : IDisposable
         skipped.SkippedFiles.Select(Path.GetFileName).Should().Equal(name);
     }
 
+    [Fact]
+    public void A_header_that_claims_an_enormous_image_is_refused_before_decoding()
+    {
+        byte[] bmp = Encode(new SixLabors.ImageSharp.Formats.Bmp.BmpEncoder());
+
+        // BITMAPINFOHEADER: width at byte 18, height at byte 22, little-endian; 20000 x 20000 is 400 megapixels.
+        BitConverter.GetBytes(20000).CopyTo(bmp, 18);
+        BitConverter.GetBytes(20000).CopyTo(bmp, 22);
+        File.WriteAllBytes(Path.Combine(_root, "bomb.bmp"), bmp);
+        long allocatedBefore = GC.GetTotalAllocatedBytes(precise: true);
+
+        var act = () => new ImageFolderDataset(_root, new ImageFolderDatasetOptions { ImageSize = 8, DegreeOfParallelism = 1 });
+
+        act.Should().Throw<InvalidDataException>().WithMessage("*bomb.bmp*20000x20000*268,435,456*");
+        (GC.GetTotalAllocatedBytes(precise: true) - allocatedBefore).Should().BeLessThan(512L << 20, "the 1.2 GB of pixels are never allocated");
+    }
+
     private static byte[] Encode(IImageEncoder encoder)
     {
         using var image = new Image<Rgb24>(64, 64);
