@@ -70,6 +70,12 @@ internal static class DdpmCli
             error.WriteLine($"ddpm: {string.Join(" ", e.Failures)}");
             return ExitCodes.Usage;
         }
+        catch (CheckpointFormatException e)
+        {
+            // A checkpoint named on the command line that is not one, or is damaged, is bad input like a bad data path.
+            error.WriteLine($"ddpm: {e.Message}");
+            return ExitCodes.Usage;
+        }
         catch (OperationCanceledException)
         {
             error.WriteLine("ddpm: cancelled.");
@@ -77,7 +83,7 @@ internal static class DdpmCli
         }
         catch (Exception e) when (e is IOException or InvalidDataException or ArgumentException or InvalidOperationException or TrainingDivergedException or UnauthorizedAccessException)
         {
-            // FileNotFoundException and CheckpointFormatException are IOExceptions: their messages name the file and the fault.
+            // FileNotFoundException and CheckpointWriteException are IOExceptions: their messages name the file and the fault.
             error.WriteLine($"ddpm: {e.Message}");
             if (verbose)
             {

@@ -52,16 +52,59 @@ public sealed class ArgumentTests
     }
 
     [Fact]
-    public void A_file_that_is_not_a_checkpoint_fails_with_exit_1_and_says_why()
+    public void A_file_that_is_not_a_checkpoint_fails_with_exit_2_and_says_why()
     {
         using var folder = new TempFolder();
         File.WriteAllText(folder.File("fake.ddpm"), "not a checkpoint at all");
 
         CliRun run = CliRun.Of("info", folder.File("fake.ddpm"));
 
-        run.ExitCode.Should().Be(1, run.ToString());
+        run.ExitCode.Should().Be(2, run.ToString());
         run.Error.Should().Contain("fake.ddpm").And.Contain("not a Ddpm.Core checkpoint");
         run.Error.Should().NotContain("   at ");
+    }
+
+    [Theory]
+    [InlineData("only-text", "holds no image files")]
+    [InlineData("zero-byte-png", "Cannot read the image '*empty.png'")]
+    [InlineData("truncated-idx", "declares 10 images of 28x28*truncated or corrupt")]
+    public void Unusable_training_data_exits_2_naming_the_file(string kind, string message)
+    {
+        using var folder = new TempFolder();
+        string data = folder.File("data");
+        Directory.CreateDirectory(data);
+        switch (kind)
+        {
+            case "only-text":
+                File.WriteAllText(Path.Combine(data, "readme.txt"), "no images");
+                break;
+            case "zero-byte-png":
+                File.WriteAllBytes(Path.Combine(data, "empty.png"), []);
+                break;
+            default:
+                data = folder.File("train-images-idx3-ubyte");
+                File.WriteAllBytes(data, [0, 0, 8, 3, 0, 0, 0, 10, 0, 0, 0, 28, 0, 0, 0, 28, 1, 2, 3]);
+                break;
+        }
+
+        CliRun run = CliRun.Of("train", "--data", data, "--steps", "1", "--out", folder.File("out"));
+
+        run.ExitCode.Should().Be(2, run.ToString());
+        run.Error.Should().Match($"*--data*{message}*");
+        run.Error.Should().NotContain("   at ");
+    }
+
+    [Fact]
+    public void A_damaged_model_exits_2_for_sample_naming_it()
+    {
+        using var folder = new TempFolder();
+        File.WriteAllBytes(folder.File("damaged.ddpm"), [.. "DDPMCKPT"u8, 1, 0, 0, 0, 255, 255]);
+
+        CliRun run = CliRun.Of("sample", "--model", folder.File("damaged.ddpm"), "--count", "1", "--out", folder.File("s.png"));
+
+        run.ExitCode.Should().Be(2, run.ToString());
+        run.Error.Should().Contain("damaged.ddpm");
+        File.Exists(folder.File("s.png")).Should().BeFalse();
     }
 
     [Fact]
