@@ -130,6 +130,10 @@ internal sealed class CheckpointReader : IDisposable
 
                 var shape = new long[rank];
                 long elements = 1;
+
+                // The product of the dimensions with zeros counted as one: libtorch computes strides from it
+                // even for an empty tensor, so [0, 2^40, 2^40] must be refused although it has no elements.
+                long extent = 1;
                 for (int d = 0; d < rank; d++)
                 {
                     shape[d] = BinaryPrimitives.ReadInt64LittleEndian(Take(small, ref remaining, ref actualCrc, section));
@@ -139,6 +143,12 @@ internal sealed class CheckpointReader : IDisposable
                     }
 
                     elements *= shape[d];
+                    extent = extent > int.MaxValue / Math.Max(shape[d], 1) ? long.MaxValue : extent * Math.Max(shape[d], 1);
+                }
+
+                if (elements == 0 && extent > int.MaxValue)
+                {
+                    throw Fail($"tensor '{name}' in section '{section}' has the empty shape [{string.Join(", ", shape)}], too large to describe; the file is corrupt.");
                 }
 
                 // Check the claimed size against what is left before allocating anything.

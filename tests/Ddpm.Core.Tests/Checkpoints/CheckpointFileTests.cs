@@ -124,6 +124,31 @@ public sealed class CheckpointFileTests : IDisposable
         allocated.Should().BeLessThan(1 << 20, "a corrupt header must be rejected before any buffer is sized from it");
     }
 
+    [Fact]
+    public void An_empty_tensor_with_an_enormous_dimension_is_refused_before_libtorch_sees_it()
+    {
+        string path = _folder.File("z.ddpm");
+        using (Tensor empty = zeros(0, 1, 1))
+        using (var writer = new CheckpointWriter(path))
+        {
+            writer.AddTensors("tensors", [new("w", empty)]);
+            writer.Commit();
+        }
+
+        // Shape [0, 2^40, 2^40]: no elements, so no bytes are claimed, but libtorch's strides overflow
+        // (found by ddpm-benchmarks fuzz: a native "Stride calculation overflowed" escaped).
+        byte[] bytes = File.ReadAllBytes(path);
+        int at = IndexOf(bytes, "w"u8.ToArray()) + 1 + 2;
+        BinaryPrimitives.WriteInt64LittleEndian(bytes.AsSpan(at + 8), 1L << 40);
+        BinaryPrimitives.WriteInt64LittleEndian(bytes.AsSpan(at + 16), 1L << 40);
+        File.WriteAllBytes(path, bytes);
+
+        using CheckpointReader reader = CheckpointReader.Open(path);
+        var act = () => reader.ReadTensors("tensors");
+
+        act.Should().Throw<CheckpointFormatException>().WithMessage("*'w'*empty shape [0, 1099511627776, 1099511627776]*corrupt*");
+    }
+
     [Theory]
     [InlineData(new byte[0], "*empty*")]
     [InlineData(new byte[] { 0x50, 0x4B, 0x03, 0x04, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0 }, "*not a Ddpm.Core checkpoint*")]

@@ -53,7 +53,8 @@ internal static class InputFuzzer
         var failures = new List<FuzzFailure>();
         for (int i = 0; i < cases; i++)
         {
-            var random = new Random(HashCode.Combine(seed, i, target));
+            // Not HashCode.Combine: its seed changes with every process, and a failing case must be reproducible.
+            var random = new Random(unchecked((seed * 1_000_003) + (i * 31) + (int)target));
             (string extension, byte[] original) = seeds[random.Next(seeds.Count)];
             (byte[] content, string mutation) = Mutate(original, random);
             string folder = Path.Combine(workDirectory, $"case-{i}");
