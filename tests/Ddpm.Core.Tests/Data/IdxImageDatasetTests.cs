@@ -81,6 +81,24 @@ public sealed class IdxImageDatasetTests : IDisposable
         act.Should().Throw<InvalidDataException>().WithMessage("*declares 4 images of 3x3 (36 bytes) but holds 31*truncated*");
     }
 
+    [Theory]
+    [InlineData(4, 3, 3, 37, "*declares 4 images of 3x3 (36 bytes) but holds 37*")]
+    [InlineData(0, 3, 3, 0, "*declares 0 images of 3x3*")]
+    [InlineData(4, -3, 3, 0, "*declares 4 images of -3x3*")]
+    [InlineData(65536, 65536, 65536, 100, "*declares 65536 images of 65536x65536 (281474976710656 bytes) but holds 100*")]
+    public void Dimensions_that_disagree_with_the_file_length_are_rejected(int count, int height, int width, int pixelBytes, string message)
+    {
+        byte[] content = new byte[16 + pixelBytes];
+        BinaryPrimitives.WriteInt32BigEndian(content, 0x00000803);
+        BinaryPrimitives.WriteInt32BigEndian(content.AsSpan(4), count);
+        BinaryPrimitives.WriteInt32BigEndian(content.AsSpan(8), height);
+        BinaryPrimitives.WriteInt32BigEndian(content.AsSpan(12), width);
+
+        var act = () => new IdxImageDataset(Write("dims.idx", content, gzip: true));
+
+        act.Should().Throw<InvalidDataException>().WithMessage(message);
+    }
+
     private static byte[] Idx(int count, int height, int width, Func<int, byte> pixel)
     {
         var content = new byte[16 + (count * height * width)];
