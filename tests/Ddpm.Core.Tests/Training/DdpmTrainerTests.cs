@@ -143,6 +143,22 @@ public sealed class DdpmTrainerTests
     }
 
     [Fact]
+    public void Cuda_without_a_CUDA_backend_fails_clearly_for_sampling_and_loading_too()
+    {
+        using var folder = new TempDirectory();
+        string path = Path.Combine(folder.Path, "m.ddpm");
+        using (DdpmModel model = TinyModels.Untrained())
+        {
+            model.Save(path);
+            var sample = () => new Ddpm.Core.Sampling.DdpmSampler(new Ddpm.Core.Sampling.DdpmSamplerOptions { Device = "cuda:0" }).Sample(model, 1);
+            sample.Should().Throw<InvalidOperationException>().WithMessage("DdpmSamplerOptions.Device is \"cuda:0\" but no CUDA device is available*Use \"cpu\"*");
+        }
+
+        var load = () => DdpmModel.Load(path, device: "cuda");
+        load.Should().Throw<InvalidOperationException>().WithMessage("device is \"cuda\" but no CUDA device is available*");
+    }
+
+    [Fact]
     public void A_network_the_user_built_is_trained_in_place()
     {
         using Tensor images = SyntheticImages.Squares(16, 1, 8);
