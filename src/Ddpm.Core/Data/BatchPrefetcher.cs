@@ -131,10 +131,12 @@ internal sealed class BatchPrefetcher : IDisposable
             if (!_plan.IsFlipped(epoch, indices[b]))
             {
                 _dataset.CopyImage(indices[b], target);
+                CheckFinite(indices[b], target);
                 continue;
             }
 
             _dataset.CopyImage(indices[b], image);
+            CheckFinite(indices[b], image);
             for (int start = 0; start < size; start += shape.Width)
             {
                 // Reverse each row of each channel plane: a horizontal flip.
@@ -146,5 +148,21 @@ internal sealed class BatchPrefetcher : IDisposable
         }
 
         return _labeled is null ? null : indices.Select(i => (long)_labeled.GetLabel(i)).ToArray();
+    }
+
+    /// <summary>
+    /// Streaming datasets are checked as each image is read (in-memory ones are checked up front as
+    /// well): one NaN or infinity would otherwise surface steps later as a diverged loss, far from its cause.
+    /// </summary>
+    private void CheckFinite(int index, ReadOnlySpan<float> values)
+    {
+        for (int i = 0; i < values.Length; i++)
+        {
+            if (!float.IsFinite(values[i]))
+            {
+                throw new InvalidDataException(
+                    $"Image {index} of the dataset ({_dataset.GetType().Name}) holds the value {values[i]} at element {i}; training data must be finite, in [-1, 1]. Check the dataset's CopyImage.");
+            }
+        }
     }
 }

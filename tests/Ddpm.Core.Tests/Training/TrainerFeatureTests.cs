@@ -187,6 +187,24 @@ public sealed class TrainerFeatureTests : IDisposable
             .WithInnerException<IOException>();
     }
 
+    [Theory]
+    [InlineData(float.NaN, 0)]
+    [InlineData(float.PositiveInfinity, 2)]
+    public void Non_finite_values_in_streamed_data_stop_training_at_their_batch_naming_the_image(float value, int prefetch)
+    {
+        var options = Small();
+        options.Shuffle = false;
+        options.PrefetchBatches = prefetch;
+        var progress = new RecordingProgress<TrainingProgress>();
+
+        // Image 20 is in the third batch of 8: two steps run, then the batch that holds it is refused.
+        var act = () => new DdpmTrainer(options).Fit(new FailingDataset(new InMemoryImageDataset(_images), failAt: 20, value: value), progress);
+
+        act.Should().Throw<Exception>().Where(e => e is InvalidDataException || e.InnerException is InvalidDataException)
+            .Which.Message.Should().Match($"*Image 20 of the dataset (FailingDataset) holds the value {value}*must be finite*");
+        progress.Reports.Should().HaveCount(2);
+    }
+
     [Fact]
     public void A_non_finite_loss_stops_training_naming_the_step_and_keeps_the_weights_of_the_last_good_step()
     {
@@ -197,11 +215,14 @@ public sealed class TrainerFeatureTests : IDisposable
         options.CheckpointInterval = 1;
         var progress = new RecordingProgress<TrainingProgress>();
 
-        // Image 24 is NaN: with batch 8 and no shuffle it is in the fourth batch.
-        var act = () => new DdpmTrainer(options).Fit(new FailingDataset(new InMemoryImageDataset(_images), failAt: 24, nan: true), progress);
+        // Image 24 is float.MaxValue everywhere: finite, so the data check passes, but with x_0 as the
+        // target the squared error overflows. With batch 8 and no shuffle it is in the fourth batch.
+        options.Prediction = PredictionType.Sample;
+        options.Loss = LossType.L2;
+        var act = () => new DdpmTrainer(options).Fit(new FailingDataset(new InMemoryImageDataset(_images), failAt: 24, value: float.MaxValue), progress);
 
         act.Should().Throw<TrainingDivergedException>()
-            .WithMessage("The training loss became NaN at step 4. Lower the learning rate*checkpoint-00000003.ddpm*")
+            .WithMessage("The training loss became * at step 4. Lower the learning rate*checkpoint-00000003.ddpm*")
             .Which.Step.Should().Be(4);
         progress.Reports.Should().HaveCount(3);
         using DdpmModel last = DdpmModel.Load(Path.Combine(_folder.Path, "checkpoint-00000003.ddpm"));
@@ -416,8 +437,8 @@ public sealed class TrainerFeatureTests : IDisposable
         progress.Reports.Select(r => r.DataWait).Should().BeInAscendingOrder("the wait is counted from the start of the run");
     }
 
-    /// <summary>Wraps a dataset; reading image <c>failAt</c> throws, or yields NaN.</summary>
-    private sealed class FailingDataset(IImageDataset inner, int failAt, bool nan = false) : IImageDataset
+    /// <summary>Wraps a dataset; reading image <c>failAt</c> throws, or yields <c>value</c> in every element.</summary>
+    private sealed class FailingDataset(IImageDataset inner, int failAt, float? value = null) : IImageDataset
     {
         public int Count => inner.Count;
 
@@ -431,12 +452,12 @@ public sealed class TrainerFeatureTests : IDisposable
                 return;
             }
 
-            if (!nan)
+            if (value is not float fill)
             {
                 throw new IOException($"image {index} is unreadable");
             }
 
-            destination.Fill(float.NaN);
+            destination.Fill(fill);
         }
     }
 
