@@ -15,17 +15,23 @@ internal sealed class CheckpointWriter : IDisposable
 {
     private readonly string _path;
     private readonly string _temporary;
-    private readonly FileStream _stream;
+    private readonly Stream _stream;
     private int _sections;
     private bool _committed;
 
     public CheckpointWriter(string path)
+        : this(path, temporary => new FileStream(temporary, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 20))
+    {
+    }
+
+    /// <summary>Writes through a stream opened on the temporary file by <paramref name="open"/> (tests use it to simulate a full disk).</summary>
+    internal CheckpointWriter(string path, Func<string, Stream> open)
     {
         _path = Path.GetFullPath(path);
         string folder = Path.GetDirectoryName(_path)!;
         Directory.CreateDirectory(folder);
         _temporary = Path.Combine(folder, $".{Path.GetFileName(_path)}.{Guid.NewGuid():N}.tmp");
-        _stream = new FileStream(_temporary, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 20);
+        _stream = open(_temporary);
         _stream.Write(CheckpointLayout.FileMagic);
         WriteUInt32(CheckpointLayout.Version);
         WriteUInt32(0);
@@ -85,7 +91,15 @@ internal sealed class CheckpointWriter : IDisposable
     {
         WriteUInt32(CheckpointLayout.EndMagic);
         WriteUInt32((uint)_sections);
-        _stream.Flush(flushToDisk: true);
+        if (_stream is FileStream file)
+        {
+            file.Flush(flushToDisk: true);
+        }
+        else
+        {
+            _stream.Flush();
+        }
+
         _stream.Dispose();
         File.Move(_temporary, _path, overwrite: true);
         _committed = true;
@@ -93,10 +107,25 @@ internal sealed class CheckpointWriter : IDisposable
 
     public void Dispose()
     {
-        _stream.Dispose();
-        if (!_committed && File.Exists(_temporary))
+        if (_committed)
         {
-            File.Delete(_temporary);
+            return;
+        }
+
+        try
+        {
+            _stream.Dispose();
+        }
+        catch (IOException)
+        {
+            // Closing flushes the buffered tail, which fails again on a full disk; the file is discarded anyway.
+        }
+        finally
+        {
+            if (File.Exists(_temporary))
+            {
+                File.Delete(_temporary);
+            }
         }
     }
 

@@ -63,6 +63,31 @@ public sealed class CheckpointFileTests : IDisposable
         Directory.GetFiles(_folder.Path).Should().Equal(path);
     }
 
+    [Theory]
+    [InlineData(100)]
+    [InlineData(5000)]
+    public void A_full_disk_leaves_the_previous_file_intact_and_no_temporary_file(int capacity)
+    {
+        string path = _folder.File("full.ddpm");
+        WriteSimple(path, 1);
+
+        // Like a FileStream on a full disk: writes fail past the capacity, and so does every flush
+        // afterwards, including the one when the stream is closed (which once kept the .tmp file).
+        var act = () =>
+        {
+            using var writer = new CheckpointWriter(path, temporary => new FullDiskStream(new FileStream(temporary, FileMode.CreateNew), capacity));
+            writer.AddJson("meta", new JsonObject { ["n"] = 2 });
+            using Tensor w = zeros(64, 64);
+            writer.AddTensors("tensors", [new("w", w)]);
+            writer.Commit();
+        };
+
+        act.Should().Throw<IOException>().WithMessage("No space left on device*");
+        using CheckpointReader reader = CheckpointReader.Open(path);
+        reader.ReadJson("meta")["n"]!.GetValue<int>().Should().Be(1);
+        Directory.GetFiles(_folder.Path).Should().Equal(path);
+    }
+
     [Fact]
     public void Every_truncation_is_rejected_with_a_clear_message()
     {
@@ -210,5 +235,74 @@ public sealed class CheckpointFileTests : IDisposable
         }
 
         throw new InvalidOperationException("pattern not found: " + Encoding.UTF8.GetString(needle));
+    }
+
+    /// <summary>A wrapper that, like a full disk, fails the write that passes <c>capacity</c> bytes and every flush after it.</summary>
+    private sealed class FullDiskStream(Stream inner, long capacity) : Stream
+    {
+        private long _written;
+        private bool _full;
+
+        public override bool CanRead => false;
+
+        public override bool CanSeek => false;
+
+        public override bool CanWrite => true;
+
+        public override long Length => _written;
+
+        public override long Position
+        {
+            get => _written;
+            set => throw new NotSupportedException();
+        }
+
+        public override void Write(byte[] buffer, int offset, int count) => Write(buffer.AsSpan(offset, count));
+
+        public override void Write(ReadOnlySpan<byte> buffer)
+        {
+            if (_written + buffer.Length > capacity)
+            {
+                // A buffered FileStream keeps the bytes it could not write and tries them again on every flush.
+                _full = true;
+                throw new IOException("No space left on device");
+            }
+
+            inner.Write(buffer);
+            _written += buffer.Length;
+        }
+
+        public override void Flush()
+        {
+            if (_full)
+            {
+                throw new IOException("No space left on device");
+            }
+
+            inner.Flush();
+        }
+
+        public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+
+        public override void SetLength(long value) => throw new NotSupportedException();
+
+        protected override void Dispose(bool disposing)
+        {
+            try
+            {
+                if (disposing)
+                {
+                    // Closing flushes first, as FileStream does.
+                    Flush();
+                }
+            }
+            finally
+            {
+                inner.Dispose();
+                base.Dispose(disposing);
+            }
+        }
     }
 }
