@@ -301,6 +301,13 @@ def main():
     small_path = os.path.join(FIXTURE_DIR, "simple_unet_small.safetensors")
     write_safetensors(small_path, small_tensors)
     check_roundtrip(small_path, small_tensors)
+    # the same weights as torch.save writes them (an OrderedDict with _metadata), for Ddpm.Core's .pt reader
+    pt_path = os.path.join(FIXTURE_DIR, "simple_unet_small.pt")
+    torch.save(model.state_dict(), pt_path)
+    reloaded = torch.load(pt_path)
+    assert list(reloaded.keys()) == list(state.keys())
+    for k, v in reloaded.items():
+        assert torch.equal(v, state[k]), k
     summary["small_parameter_count"] = sum(p.numel() for p in model.parameters())
     summary["small_state_dict_keys"] = len(state)
     summary["output.eval[:3]"] = out_eval.reshape(-1)[:3].tolist()

@@ -66,6 +66,48 @@ public sealed class SimpleUNetConfiguration : INetworkConfiguration
     /// <inheritdoc />
     public nn.Module<Tensor, Tensor, Tensor> CreateNetwork() => new SimpleUNet(this);
 
+    /// <summary>
+    /// Reads the configuration off the shapes of a SimpleUNet <c>state_dict</c>, such as the notebook's
+    /// <c>torch.save(model.state_dict())</c>: <c>conv0.weight</c> is [widths[0], channels, 3, 3],
+    /// <c>downs.i.conv1.weight</c> is [widths[i + 1], widths[i], 3, 3], and <c>time_mlp.1.weight</c>
+    /// is the time embedding's [dim, dim] linear layer.
+    /// </summary>
+    /// <param name="stateDict">The tensors by name.</param>
+    /// <returns>The configuration whose network has exactly these names and shapes (load them to check).</returns>
+    /// <exception cref="InvalidDataException">The tensors are not a SimpleUNet's.</exception>
+    public static SimpleUNetConfiguration FromStateDict(IReadOnlyDictionary<string, Tensor> stateDict)
+    {
+        ArgumentNullException.ThrowIfNull(stateDict);
+        long[] Shape(string name, int rank) =>
+            stateDict.TryGetValue(name, out Tensor? tensor) && tensor.shape.Length == rank
+                ? tensor.shape
+                : throw new InvalidDataException($"The weights are not a SimpleUNet's: '{name}' is missing or not {rank}-dimensional (the notebook's SimpleUnet has conv0.weight, downs.N.conv1.weight and time_mlp.1.weight).");
+
+        long[] first = Shape("conv0.weight", 4);
+        var widths = new List<int> { (int)first[0] };
+        for (int i = 0; stateDict.ContainsKey($"downs.{i}.conv1.weight"); i++)
+        {
+            widths.Add((int)Shape($"downs.{i}.conv1.weight", 4)[0]);
+        }
+
+        var configuration = new SimpleUNetConfiguration
+        {
+            ImageChannels = (int)first[1],
+            DownChannels = widths,
+            TimeEmbeddingDim = (int)Shape("time_mlp.1.weight", 2)[1],
+        };
+        try
+        {
+            configuration.Validate();
+        }
+        catch (ArgumentException e)
+        {
+            throw new InvalidDataException($"The weights describe an unsupported SimpleUNet: {e.Message}", e);
+        }
+
+        return configuration;
+    }
+
     /// <inheritdoc />
     public override string ToString() =>
         $"SimpleUNet(channels {ImageChannels}, widths [{string.Join(", ", DownChannels)}], time embedding {TimeEmbeddingDim})";

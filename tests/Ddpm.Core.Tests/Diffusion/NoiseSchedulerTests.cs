@@ -1,4 +1,5 @@
 using Ddpm.Core.Diffusion;
+using Ddpm.Core.Interop;
 using Ddpm.Core.Schedules;
 using Ddpm.Core.Tests.TestSupport;
 using FluentAssertions;
@@ -14,7 +15,7 @@ public sealed class NoiseSchedulerTests
     [Fact]
     public void Terms_equal_the_notebooks_T300_values()
     {
-        Dictionary<string, Tensor> reference = SafeTensorsFile.Read(Fixtures.PathOf("schedule_t300.safetensors"));
+        Dictionary<string, Tensor> reference = SafeTensors.Read(Fixtures.PathOf("schedule_t300.safetensors"));
         using var scheduler = new NoiseScheduler(KnownBetaSchedules.Linear, 300);
 
         var ours = new Dictionary<string, Tensor>
