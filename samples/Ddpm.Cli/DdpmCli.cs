@@ -33,6 +33,8 @@ internal static class DdpmCli
         root.Subcommands.Add(BenchCommand.Create(runner));
         root.Subcommands.Add(InfoCommand.Create(runner));
         root.Subcommands.Add(EvalCommand.Create(runner));
+        root.Subcommands.Add(ImportCommand.Create(runner));
+        root.Subcommands.Add(ExportCommand.Create(runner));
 
         ParseResult parsed = root.Parse(args);
         if (parsed.Errors.Count > 0)

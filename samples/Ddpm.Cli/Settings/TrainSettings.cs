@@ -142,14 +142,7 @@ internal sealed record TrainSettings
     };
 
     /// <summary>The beta schedule these settings name.</summary>
-    public IBetaSchedule CreateSchedule() => Schedule switch
-    {
-        ScheduleChoice.Cosine => KnownBetaSchedules.Cosine,
-        ScheduleChoice.Quadratic => KnownBetaSchedules.Quadratic,
-        ScheduleChoice.Sigmoid => KnownBetaSchedules.Sigmoid,
-        ScheduleChoice.ScaledLinear => KnownBetaSchedules.ScaledLinear,
-        _ => KnownBetaSchedules.Linear,
-    };
+    public IBetaSchedule CreateSchedule() => Schedule.ToSchedule();
 
     /// <summary>The sampler for samples.png (<see cref="SamplingDefaults"/>).</summary>
     public DdpmSamplerOptions CreateSamplerOptions(int batchSize) => SamplingDefaults.Create(

@@ -1,0 +1,105 @@
+using System.CommandLine;
+using Ddpm.Cli.Input;
+using Ddpm.Cli.Settings;
+using Ddpm.Core;
+using Ddpm.Core.Data;
+using Ddpm.Core.Diffusion;
+using Ddpm.Core.Interop;
+using Ddpm.Core.Models;
+using Spectre.Console;
+using static TorchSharp.torch;
+
+namespace Ddpm.Cli.Commands;
+
+/// <summary><c>ddpm import</c>: a PyTorch or safetensors state_dict into a Ddpm.Core model file.</summary>
+internal static class ImportCommand
+{
+    private static readonly Argument<string> Weights = new("weights") { Description = "A torch.save(model.state_dict()) file (.pt, .pth, .bin) or a .safetensors file." };
+    private static readonly Option<string> Out = new("--out") { Description = "The model file to write.", Required = true };
+    private static readonly Option<string?> Like = new("--like") { Description = "A model whose network, schedule and image shape the weights belong to (any architecture). Without it: the notebook's SimpleUNet, read off the weights' shapes." };
+    private static readonly Option<int> ImageSize = new("--image-size") { Description = "Square image size the weights were trained on (without --like).", DefaultValueFactory = _ => 64 };
+    private static readonly Option<int> Timesteps = new("--timesteps") { Description = "T of the schedule the weights were trained with (without --like).", DefaultValueFactory = _ => 300 };
+    private static readonly Option<string> Schedule = new("--schedule") { Description = "linear, cosine, quadratic, sigmoid or scaled-linear (without --like).", DefaultValueFactory = _ => "linear" };
+    private static readonly Option<bool> NonStrict = new("--non-strict") { Description = "Load what fits and report the rest, instead of refusing weights that do not fit exactly." };
+
+    public static Command Create(CommandRunner runner)
+    {
+        var command = new Command("import", "Turn a PyTorch state_dict (torch.save) or a safetensors file into a model file that sample, info and train --fine-tune read.")
+        {
+            Weights, Out, Like, ImageSize, Timesteps, Schedule, NonStrict,
+        };
+        command.SetAction(parse => runner(parse, cli => Run(cli, parse)));
+        return command;
+    }
+
+    private static int Run(CliContext cli, ParseResult parse)
+    {
+        string source = parse.GetValue(Weights)!;
+        string output = parse.GetValue(Out)!;
+        int size = parse.GetValue(ImageSize);
+        int timesteps = parse.GetValue(Timesteps);
+        if (size is < 8 or > 4096)
+        {
+            throw new UsageException($"--image-size is {size}; use a size from 8 to 4096.");
+        }
+
+        if (timesteps is < 2 or > 100_000)
+        {
+            throw new UsageException($"--timesteps is {timesteps}; use a number from 2 to 100,000.");
+        }
+
+        ScheduleChoice schedule = CliNames.Parse(CliNames.Schedules, parse.GetValue(Schedule)!, "--schedule");
+        using var scope = NewDisposeScope();
+        Dictionary<string, Tensor> tensors = WeightFiles.Read(source, "The weights file");
+        string? like = parse.GetValue(Like);
+        DdpmModel model = like is null ? NotebookModel(tensors, size, timesteps, schedule) : DdpmModel.Load(ModelLocator.Resolve(like, "--like"));
+        using (model)
+        {
+            StateDictReport report;
+            try
+            {
+                report = StateDictLoader.Load(model.Network, tensors, strict: !parse.GetValue(NonStrict));
+                if (model.EmaNetwork is not null)
+                {
+                    // Imported weights are the weights to sample with: the EMA copy takes them too.
+                    StateDictLoader.Load(model.EmaNetwork, tensors, strict: false);
+                }
+            }
+            catch (InvalidDataException e)
+            {
+                throw new UsageException($"{source}: {e.Message}");
+            }
+
+            model.Save(output);
+            cli.Console.MarkupLine($"Imported {Markup.Escape(source)} into {Markup.Escape(output)}: {Markup.Escape(model.Configuration?.ToString() ?? model.Network.GetType().Name)}, {model.ImageShape}, T = {model.Scheduler.Timesteps}.");
+            cli.Console.MarkupLine(Markup.Escape(report.ToString()));
+        }
+
+        return ExitCodes.Success;
+    }
+
+    private static DdpmModel NotebookModel(Dictionary<string, Tensor> tensors, int size, int timesteps, ScheduleChoice schedule)
+    {
+        SimpleUNetConfiguration configuration;
+        try
+        {
+            configuration = SimpleUNetConfiguration.FromStateDict(tensors);
+        }
+        catch (InvalidDataException e)
+        {
+            throw new UsageException($"{e.Message} For another architecture, pass --like MODEL.ddpm.");
+        }
+
+        var shape = new ImageShape(configuration.ImageChannels, size, size);
+        try
+        {
+            configuration.Validate(shape);
+        }
+        catch (ArgumentException e)
+        {
+            throw new UsageException($"--image-size {size} does not fit {configuration}: {e.Message}");
+        }
+
+        return new DdpmModel(configuration.CreateNetwork(), new NoiseScheduler(schedule.ToSchedule(), timesteps), shape, configuration);
+    }
+}

@@ -1,0 +1,73 @@
+using Ddpm.Core;
+using Ddpm.Core.Interop;
+using FluentAssertions;
+using static TorchSharp.torch;
+
+namespace Ddpm.Cli.Tests;
+
+public sealed class InteropCommandTests : IDisposable
+{
+    private static readonly string Notebook = Path.Combine(AppContext.BaseDirectory, "fixtures", "simple_unet_small.pt");
+    private readonly TempFolder _folder = new();
+
+    public void Dispose() => _folder.Dispose();
+
+    [Fact]
+    public void Import_then_export_carries_the_notebooks_weights_through_unchanged()
+    {
+        CliRun import = CliRun.Of("import", Notebook, "--image-size", "32", "--out", _folder.File("m.ddpm"));
+        CliRun export = CliRun.Of("export", _folder.File("m.ddpm"), "--out", _folder.File("back.pt"), "--check-inputs", _folder.File("check.safetensors"));
+        CliRun exportSafe = CliRun.Of("export", _folder.File("m.ddpm"), "--out", _folder.File("back.safetensors"));
+        CliRun reimport = CliRun.Of("import", _folder.File("back.safetensors"), "--like", _folder.File("m.ddpm"), "--out", _folder.File("again.ddpm"));
+
+        import.ExitCode.Should().Be(0, import.ToString());
+        import.Output.Should().Contain("SimpleUNet(channels 3, widths [8, 16, 32, 64, 128]").And.Contain("3x32x32, T = 300").And.Contain("150 tensor(s) loaded");
+        export.ExitCode.Should().Be(0, export.ToString());
+        exportSafe.ExitCode.Should().Be(0, exportSafe.ToString());
+        reimport.ExitCode.Should().Be(0, reimport.ToString());
+
+        using var scope = NewDisposeScope();
+        Dictionary<string, Tensor> original = PyTorchStateDict.Read(Notebook);
+        Dictionary<string, Tensor> pt = PyTorchStateDict.Read(_folder.File("back.pt"));
+        Dictionary<string, Tensor> safe = SafeTensors.Read(_folder.File("back.safetensors"), out var metadata);
+        using DdpmModel again = DdpmModel.Load(_folder.File("again.ddpm"));
+        Dictionary<string, Tensor> reloaded = again.Network.state_dict();
+        foreach ((string name, Tensor tensor) in original)
+        {
+            pt[name].equal(tensor).all().item<bool>().Should().BeTrue(name);
+            safe[name].equal(tensor).all().item<bool>().Should().BeTrue(name);
+            reloaded[name].equal(tensor).all().item<bool>().Should().BeTrue(name);
+        }
+
+        metadata.Should().Contain("ddpm.architecture", "simple-unet").And.Contain("ddpm.timesteps", "300");
+        SafeTensors.Read(_folder.File("check.safetensors")).Keys.Should().Equal("input.x", "input.t", "output.eval");
+    }
+
+    [Theory]
+    [InlineData("import {missing} --out {out}", "*does not exist*")]
+    [InlineData("import {text} --out {out}", "*neither .safetensors nor a torch.save file*")]
+    [InlineData("import {fakept} --out {out}", "*not a zip archive*")]
+    [InlineData("import {notebook} --image-size 30 --out {out}", "*--image-size 30 does not fit*")]
+    [InlineData("import {notebook} --schedule exponential --out {out}", "*--schedule is 'exponential'*")]
+    [InlineData("export {missing} --out {folder}/w.pt", "*does not exist*")]
+    [InlineData("export {notebook} --out {folder}/w.onnx", "*must end in .pt, .pth, .bin or .safetensors*")]
+    public void Bad_input_exits_2_naming_it(string line, string message)
+    {
+        File.WriteAllText(_folder.File("weights.txt"), "not weights");
+        File.WriteAllText(_folder.File("fake.pt"), "not a zip");
+        string[] args = line
+            .Replace("{missing}", _folder.File("missing.pt"), StringComparison.Ordinal)
+            .Replace("{text}", _folder.File("weights.txt"), StringComparison.Ordinal)
+            .Replace("{fakept}", _folder.File("fake.pt"), StringComparison.Ordinal)
+            .Replace("{notebook}", Notebook, StringComparison.Ordinal)
+            .Replace("{out}", _folder.File("out.ddpm"), StringComparison.Ordinal)
+            .Replace("{folder}", _folder.Path, StringComparison.Ordinal)
+            .Split(' ');
+
+        CliRun run = CliRun.Of(args);
+
+        run.ExitCode.Should().Be(2, run.ToString());
+        run.Error.Should().Match(message);
+        File.Exists(_folder.File("out.ddpm")).Should().BeFalse();
+    }
+}
