@@ -54,6 +54,25 @@ def schedule_terms(timesteps=300):
     }
 
 
+@torch.no_grad()
+def sample_trajectory(model, terms, x, noise, every=50):
+    """The notebook's sample_timestep loop from x_T = x down to x_0, each step's z taken from
+    noise[t] instead of torch.randn_like, clamped to [-1, 1] after every step as the notebook does.
+    Returns {"x.<t>": x_t-1 after the step at t} for t = T-1, T-1-every, ..., and t = 0."""
+    timesteps = terms["betas"].shape[0]
+    kept = {}
+    for i in reversed(range(timesteps)):
+        t = torch.full((x.shape[0],), i, dtype=torch.long)
+        # eq. 11: the mean of p(x_{t-1} | x_t), then the posterior-variance noise except at t = 0
+        model_mean = terms["sqrt_recip_alphas"][i] * (
+            x - terms["betas"][i] * model(x, t) / terms["sqrt_one_minus_alphas_cumprod"][i])
+        x = model_mean if i == 0 else model_mean + torch.sqrt(terms["posterior_variance"][i]) * noise[i]
+        x = torch.clamp(x, -1.0, 1.0)
+        if (timesteps - 1 - i) % every == 0 or i == 0:
+            kept["x.%d" % i] = x.clone()
+    return kept
+
+
 # --------------------------------------------------------------------------
 # Model
 # --------------------------------------------------------------------------
@@ -319,6 +338,20 @@ def main():
     schedule_path = os.path.join(FIXTURE_DIR, "schedule_t300.safetensors")
     write_safetensors(schedule_path, schedule_tensors)
     check_roundtrip(schedule_path, schedule_tensors)
+
+    # 4. one full DDPM sampling trajectory of the small network (eval mode: running BatchNorm
+    #    statistics), T = 300, 2 images of 3x16x16, driven by recorded noise
+    torch.manual_seed(4321)
+    x_start = torch.randn(2, 3, 16, 16)
+    noise = torch.randn(300, 2, 3, 16, 16)
+    noise[0] = 0.0  # the step at t = 0 adds no noise
+    model.eval()
+    trajectory = sample_trajectory(model, terms, x_start, noise)
+    trajectory_tensors = [("x_T", x_start), ("noise", noise)] + list(trajectory.items())
+    trajectory_path = os.path.join(FIXTURE_DIR, "sampling_trajectory_t300.safetensors")
+    write_safetensors(trajectory_path, trajectory_tensors)
+    check_roundtrip(trajectory_path, trajectory_tensors)
+    summary["trajectory steps kept"] = sorted(trajectory.keys())
 
     for name in sorted(os.listdir(FIXTURE_DIR)):
         summary["size:" + name] = os.path.getsize(os.path.join(FIXTURE_DIR, name))

@@ -36,6 +36,12 @@ public sealed class DdpmSampler
     /// <summary>Gets the options the sampler was created with.</summary>
     public DdpmSamplerOptions Options { get; }
 
+    /// <summary>
+    /// Replaces the generator's draws (x_T first, then each step's z) with tensors of the asked
+    /// shape, for parity tests against a PyTorch trajectory driven by recorded noise; null draws.
+    /// </summary>
+    internal Func<long[], Tensor>? NoiseSource { get; set; }
+
     /// <summary>The timesteps this sampler visits for a model with <paramref name="timesteps"/> training steps, noisiest first.</summary>
     /// <param name="timesteps">The model's T.</param>
     /// <returns>The S timesteps, strictly descending.</returns>
@@ -118,7 +124,7 @@ public sealed class DdpmSampler
     private Tensor SampleBatch(Run run, int size, int batch, Device device, long[]? labels)
     {
         var shape = new long[] { size, run.Model.ImageShape.Channels, run.Model.ImageShape.Height, run.Model.ImageShape.Width };
-        Tensor x = randn(shape, device: device, generator: run.Generator);
+        Tensor x = Noise(run, shape, ScalarType.Float32, device);
         try
         {
             for (int i = 0; i < run.Timesteps.Length; i++)
@@ -157,7 +163,7 @@ public sealed class DdpmSampler
             next = scheduler.PredictPreviousMeanCore(x, timestep, output);
             if (t > 0)
             {
-                next = next + (scheduler.PosteriorVariance[t].sqrt() * randn(x.shape, dtype: x.dtype, device: x.device, generator: run.Generator));
+                next = next + (scheduler.PosteriorVariance[t].sqrt() * Noise(run, x.shape, x.dtype, x.device));
             }
         }
         else
@@ -170,8 +176,8 @@ public sealed class DdpmSampler
             }
 
             next = Options.Method == SamplingMethod.Ddim
-                ? DdimStep(scheduler, start, noise, x, t, previous, run.Generator)
-                : DdpmStep(scheduler, start, x, t, previous, run.Generator);
+                ? DdimStep(scheduler, start, noise, x, t, previous, run)
+                : DdpmStep(scheduler, start, x, t, previous, run);
         }
 
         if (Options.ClampEachStep)
@@ -235,7 +241,7 @@ public sealed class DdpmSampler
     /// The DDPM posterior between t and an earlier step s (Ho et al. eqs. 6-7 with β' = 1 - ᾱ_t/ᾱ_s):
     /// μ = √ᾱ_s β'/(1-ᾱ_t) x̂_0 + √(1-β') (1-ᾱ_s)/(1-ᾱ_t) x_t, σ² = (1-ᾱ_s)/(1-ᾱ_t) β' or β'.
     /// </summary>
-    private Tensor DdpmStep(NoiseScheduler scheduler, Tensor start, Tensor x, int t, int previous, Generator generator)
+    private Tensor DdpmStep(NoiseScheduler scheduler, Tensor start, Tensor x, int t, int previous, Run run)
     {
         double alphaBar = scheduler.AlphasCumprodValues[t];
         double alphaBarPrevious = previous >= 0 ? scheduler.AlphasCumprodValues[previous] : 1;
@@ -249,23 +255,29 @@ public sealed class DdpmSampler
         }
 
         double variance = Options.Variance == VarianceType.FixedLarge ? beta : (1 - alphaBarPrevious) / (1 - alphaBar) * beta;
-        return mean + (Math.Sqrt(variance) * randn(x.shape, dtype: x.dtype, device: x.device, generator: generator));
+        return mean + (Math.Sqrt(variance) * Noise(run, x.shape, x.dtype, x.device));
     }
 
     /// <summary>
     /// DDIM (Song et al. 2021, eq. 12): x_s = √ᾱ_s x̂_0 + √(1-ᾱ_s-σ²) ε̂ + σ z with
     /// σ = η √((1-ᾱ_s)/(1-ᾱ_t)) √(1-ᾱ_t/ᾱ_s) (eq. 16), s the actual previous timestep.
     /// </summary>
-    private Tensor DdimStep(NoiseScheduler scheduler, Tensor start, Tensor noise, Tensor x, int t, int previous, Generator generator)
+    private Tensor DdimStep(NoiseScheduler scheduler, Tensor start, Tensor noise, Tensor x, int t, int previous, Run run)
     {
         double alphaBar = scheduler.AlphasCumprodValues[t];
         double alphaBarPrevious = previous >= 0 ? scheduler.AlphasCumprodValues[previous] : 1;
         double sigma = Options.Eta * Math.Sqrt((1 - alphaBarPrevious) / (1 - alphaBar)) * Math.Sqrt(1 - (alphaBar / alphaBarPrevious));
         Tensor next = (Math.Sqrt(alphaBarPrevious) * start) + (Math.Sqrt(Math.Max(0, 1 - alphaBarPrevious - (sigma * sigma))) * noise);
         return sigma > 0 && previous >= 0
-            ? next + (sigma * randn(x.shape, dtype: x.dtype, device: x.device, generator: generator))
+            ? next + (sigma * Noise(run, x.shape, x.dtype, x.device))
             : next;
     }
+
+    /// <summary>Standard normal noise from the run's generator, or from <see cref="NoiseSource"/> when a test set one.</summary>
+    private Tensor Noise(Run run, long[] shape, ScalarType type, Device device) =>
+        NoiseSource is null
+            ? randn(shape, dtype: type, device: device, generator: run.Generator)
+            : NoiseSource(shape).to(type, device);
 
     /// <summary>Clips or dynamically thresholds x̂_0 per the options; returns whether it changed anything.</summary>
     private bool BoundStart(ref Tensor start)

@@ -1,0 +1,68 @@
+using Ddpm.Core.Data;
+using Ddpm.Core.Diffusion;
+using Ddpm.Core.Interop;
+using Ddpm.Core.Models;
+using Ddpm.Core.Sampling;
+using Ddpm.Core.Schedules;
+using Ddpm.Core.Tests.TestSupport;
+using FluentAssertions;
+using static TorchSharp.torch;
+
+namespace Ddpm.Core.Tests.Interop;
+
+/// <summary>
+/// The notebook's sampling loop (T = 300, DDPM, clamped every step) run by PyTorch with recorded
+/// noise (tests/reference/simple_unet_reference.py), against DdpmSampler fed the same noise.
+/// </summary>
+[Collection(TensorLeakCollection.Name)]
+public sealed class NotebookTrajectoryTests
+{
+    [Fact]
+    public void The_sampler_driven_by_the_same_noise_reproduces_the_notebooks_trajectory()
+    {
+        using var scope = NewDisposeScope();
+        Dictionary<string, Tensor> fixture = SafeTensors.Read(Fixtures.PathOf("sampling_trajectory_t300.safetensors"));
+        Dictionary<string, Tensor> weights = PyTorchStateDict.Read(Fixtures.PathOf("simple_unet_small.pt"));
+        SimpleUNetConfiguration configuration = SimpleUNetConfiguration.FromStateDict(weights);
+        var network = configuration.CreateNetwork();
+        StateDictLoader.Load(network, weights);
+        using var model = new DdpmModel(network, new NoiseScheduler(KnownBetaSchedules.Linear, 300), new ImageShape(3, 16, 16), configuration);
+
+        // x_T first, then z for t = 299, 298, ..., 1 (the step at t = 0 draws nothing).
+        Tensor noise = fixture["noise"];
+        var draws = new Queue<Tensor>([fixture["x_T"], .. Enumerable.Range(1, 299).Reverse().Select(t => noise[t])]);
+        var sampler = new DdpmSampler(new DdpmSamplerOptions
+        {
+            Method = SamplingMethod.Ddpm,
+            Steps = 300,
+            BatchSize = 2,
+            ClampEachStep = true,
+            Weights = ModelWeights.Trained,
+            BatchNormMode = BatchNormMode.RunningStatistics,
+        })
+        {
+            NoiseSource = shape =>
+            {
+                Tensor next = draws.Dequeue();
+                next.shape.Should().Equal(shape);
+                return next;
+            },
+        };
+        var kept = fixture.Keys.Where(k => k.StartsWith("x.", StringComparison.Ordinal)).ToDictionary(k => int.Parse(k[2..], System.Globalization.CultureInfo.InvariantCulture), k => fixture[k]);
+        var errors = new Dictionary<int, float>();
+
+        using Tensor images = sampler.Sample(model, 2, step =>
+        {
+            if (kept.TryGetValue(step.Timestep, out Tensor? expected))
+            {
+                errors[step.Timestep] = (step.Sample - expected).abs().max().item<float>();
+            }
+        });
+
+        draws.Should().BeEmpty("every recorded draw is used once");
+        errors.Keys.Should().BeEquivalentTo(kept.Keys, "the trajectory is compared at every kept step ({0})", string.Join(", ", kept.Keys.Order()));
+        errors.Should().AllSatisfy(e => e.Value.Should().BeLessThan(1e-3f, $"x after the step at t = {e.Key}"));
+        (images - kept[0]).abs().max().item<float>().Should().BeLessThan(1e-3f);
+        images.abs().max().item<float>().Should().BeGreaterThan(0.1f, "the comparison is of real images, not of zeros");
+    }
+}
