@@ -89,13 +89,15 @@ public static class PyTorchStateDict
 
             return tensors.ToDictionary(t => t.Name, t => t.Tensor, StringComparer.Ordinal);
         }
+        catch (IOException e)
+        {
+            // A record shorter than the zip directory says, a damaged local header: the archive is corrupt.
+            DisposeAll(tensors);
+            throw Fail(path, $"its zip archive is damaged ({e.Message})");
+        }
         catch
         {
-            foreach ((_, Tensor tensor) in tensors)
-            {
-                tensor.Dispose();
-            }
-
+            DisposeAll(tensors);
             throw;
         }
         finally
@@ -148,6 +150,16 @@ public static class PyTorchStateDict
         }
 
         Add(zip, $"{Archive}version", "3\n"u8.ToArray());
+    }
+
+    private static void DisposeAll(List<(string Name, Tensor Tensor)> tensors)
+    {
+        foreach ((_, Tensor tensor) in tensors)
+        {
+            tensor.Dispose();
+        }
+
+        tensors.Clear();
     }
 
     private static void Add(ZipArchive zip, string name, byte[] content)

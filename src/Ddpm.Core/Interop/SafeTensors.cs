@@ -178,29 +178,14 @@ public static class SafeTensors
 
         using (document)
         {
-            if (document.RootElement.ValueKind != JsonValueKind.Object)
+            try
             {
-                throw Fail(path, "its header is not a JSON object");
+                ReadEntries(path, document, dataLength, entries, meta);
             }
-
-            foreach (JsonProperty entry in document.RootElement.EnumerateObject())
+            catch (InvalidOperationException e)
             {
-                if (entry.Name == "__metadata__")
-                {
-                    if (entry.Value.ValueKind != JsonValueKind.Object)
-                    {
-                        throw Fail(path, "its __metadata__ is not an object of strings");
-                    }
-
-                    foreach (JsonProperty item in entry.Value.EnumerateObject())
-                    {
-                        meta[item.Name] = item.Value.ValueKind == JsonValueKind.String ? item.Value.GetString()! : throw Fail(path, $"its __metadata__ value '{item.Name}' is not a string");
-                    }
-
-                    continue;
-                }
-
-                entries.Add(Entry(path, entry, dataLength));
+                // JsonDocument checks UTF-8 only when a string is read.
+                throw Fail(path, $"its header holds invalid text ({e.Message})");
             }
         }
 
@@ -210,6 +195,34 @@ public static class SafeTensors
         }
 
         return entries;
+    }
+
+    private static void ReadEntries(string path, JsonDocument document, long dataLength, List<(string, ScalarType, long[], long, long)> entries, Dictionary<string, string> meta)
+    {
+        if (document.RootElement.ValueKind != JsonValueKind.Object)
+        {
+            throw Fail(path, "its header is not a JSON object");
+        }
+
+        foreach (JsonProperty entry in document.RootElement.EnumerateObject())
+        {
+            if (entry.Name == "__metadata__")
+            {
+                if (entry.Value.ValueKind != JsonValueKind.Object)
+                {
+                    throw Fail(path, "its __metadata__ is not an object of strings");
+                }
+
+                foreach (JsonProperty item in entry.Value.EnumerateObject())
+                {
+                    meta[item.Name] = item.Value.ValueKind == JsonValueKind.String ? item.Value.GetString()! : throw Fail(path, $"its __metadata__ value '{item.Name}' is not a string");
+                }
+
+                continue;
+            }
+
+            entries.Add(Entry(path, entry, dataLength));
+        }
     }
 
     private static (string, ScalarType, long[], long, long) Entry(string path, JsonProperty entry, long dataLength)

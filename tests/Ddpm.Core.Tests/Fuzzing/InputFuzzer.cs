@@ -2,6 +2,7 @@ using System.IO.Compression;
 using Ddpm.Core.Checkpoints;
 using Ddpm.Core.Data;
 using Ddpm.Core.Diffusion;
+using Ddpm.Core.Interop;
 using Ddpm.Core.Models;
 using Ddpm.Core.Schedules;
 using SixLabors.ImageSharp;
@@ -28,6 +29,12 @@ internal enum FuzzTarget
 
     /// <summary><see cref="CheckpointInfo.Read"/> and <see cref="DdpmModel.Load"/> over a corrupted saved model.</summary>
     Checkpoint,
+
+    /// <summary><see cref="SafeTensors.Read(string)"/> over a corrupted safetensors file.</summary>
+    SafeTensors,
+
+    /// <summary><see cref="PyTorchStateDict.Read"/> over a corrupted <c>torch.save</c> state_dict.</summary>
+    PyTorch,
 }
 
 /// <summary>One input that made a reader throw something other than its documented exception.</summary>
@@ -40,7 +47,7 @@ internal sealed record FuzzReport(FuzzTarget Target, int Cases, int Loaded, int 
 /// Feeds the library's file readers valid files corrupted at random (bit flips, overwritten bytes,
 /// large integers, truncation, insertion, duplicated and zeroed ranges) and checks that each either
 /// loads or throws the reader's documented exception: <see cref="InvalidDataException"/> for image
-/// folders and IDX files, <see cref="CheckpointFormatException"/> for checkpoints. Deterministic for a
+/// folders, IDX, safetensors and <c>torch.save</c> files, <see cref="CheckpointFormatException"/> for checkpoints. Deterministic for a
 /// seed. Shared by the test suite (a few hundred cases) and <c>ddpm-benchmarks fuzz</c> (thousands).
 /// </summary>
 internal static class InputFuzzer
@@ -89,6 +96,14 @@ internal static class InputFuzzer
         _ => e is InvalidDataException,
     };
 
+    private static void DisposeAll(Dictionary<string, TorchSharp.torch.Tensor> tensors)
+    {
+        foreach (TorchSharp.torch.Tensor tensor in tensors.Values)
+        {
+            tensor.Dispose();
+        }
+    }
+
     private static void Load(FuzzTarget target, string folder, string file)
     {
         switch (target)
@@ -98,6 +113,12 @@ internal static class InputFuzzer
                 break;
             case FuzzTarget.Idx:
                 _ = new IdxImageDataset(file);
+                break;
+            case FuzzTarget.SafeTensors:
+                DisposeAll(SafeTensors.Read(file));
+                break;
+            case FuzzTarget.PyTorch:
+                DisposeAll(PyTorchStateDict.Read(file));
                 break;
             default:
                 _ = CheckpointInfo.Read(file);
@@ -191,6 +212,24 @@ internal static class InputFuzzer
                     }
 
                     return [("-idx3-ubyte", idx), ("-idx3-ubyte.gz", compressed.ToArray())];
+                }
+
+            case FuzzTarget.SafeTensors or FuzzTarget.PyTorch:
+                {
+                    string weights = Path.Combine(workDirectory, "seed.weights");
+                    using var network = new SimpleUNetConfiguration { ImageChannels = 1, DownChannels = [4, 8], TimeEmbeddingDim = 8 }.CreateNetwork();
+                    if (target == FuzzTarget.SafeTensors)
+                    {
+                        SafeTensors.Write(weights, network.state_dict(), new Dictionary<string, string> { ["format"] = "pt" });
+                    }
+                    else
+                    {
+                        PyTorchStateDict.Write(weights, network.state_dict());
+                    }
+
+                    byte[] content = File.ReadAllBytes(weights);
+                    File.Delete(weights);
+                    return [(target == FuzzTarget.SafeTensors ? ".safetensors" : ".pt", content)];
                 }
 
             default:

@@ -75,6 +75,7 @@ public sealed class SafeTensorsTests : IDisposable
         { "dtype", "*dtype 'Q7'*" },
         { "negative", "*shape [-1, 4]*" },
         { "no-shape", "*lacks a proper dtype, shape or data_offsets*" },
+        { "bad-utf8", "*header holds invalid text*" },
     };
 
     [Theory]
@@ -91,6 +92,7 @@ public sealed class SafeTensorsTests : IDisposable
             "wrong-size" => File(Encoding.UTF8.GetBytes("{\"w\":{\"dtype\":\"F32\",\"shape\":[4],\"data_offsets\":[0,12]}}"), 16),
             "dtype" => File(Encoding.UTF8.GetBytes("{\"w\":{\"dtype\":\"Q7\",\"shape\":[4],\"data_offsets\":[0,16]}}"), 16),
             "negative" => File(Encoding.UTF8.GetBytes("{\"w\":{\"dtype\":\"F32\",\"shape\":[-1,4],\"data_offsets\":[0,16]}}"), 16),
+            "bad-utf8" => File([.. "{\""u8, 0xC3, 0x28, .. "\":{\"dtype\":\"F32\",\"shape\":[4],\"data_offsets\":[0,16]}}"u8], 16),
             _ => File(Encoding.UTF8.GetBytes("{\"w\":{\"dtype\":\"F32\",\"data_offsets\":[0,16]}}"), 16),
         };
         System.IO.File.WriteAllBytes(path, content);
