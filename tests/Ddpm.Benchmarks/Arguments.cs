@@ -22,10 +22,11 @@ internal sealed class Arguments
           vs-pytorch     [--mode train|sample|both] [--rounds 3] [--batch-size 16] [--image-size 64] [--channels 3]
                          [--steps 5] [--warmup 2] [--threads all] [--timesteps 300] [--device cpu]
                          [--python /usr/bin/python3] [--script tests/reference/notebook_speed.py]
-                         [--batch-sizes 4,8,16,32] [--plot docs/images/vs-pytorch]
+                         [--batch-sizes 4,8,16,32] [--plot docs/images/vs-pytorch] [--arenas 0]
                                                         the notebook's step under PyTorch, as a bare TorchSharp loop and through
                                                         Ddpm.Core, in turn, each in its own process; medians, ratios, FLOP/s;
-                                                        with several batch sizes, a table and (--plot) PREFIX-MODE-*.png charts
+                                                        with several batch sizes, a table and (--plot) PREFIX-MODE-*.png charts;
+                                                        --arenas N limits glibc's malloc arenas in every contender (0: default)
           data-pipeline  [--images 1024] [--source-size 96] [--image-size 64] [--batch-size 32] [--steps 10] [--rounds 3]
                                                         training images/s from a folder of JPEGs against the same images in memory
           precision      [--data T10K-IDX] [--steps 600] [--batch-size 64] [--every 100]

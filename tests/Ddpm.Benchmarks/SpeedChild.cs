@@ -35,6 +35,11 @@ internal static class SpeedChild
 {
     public static int Run(SpeedKind kind, bool training, SpeedSettings settings)
     {
+        if (settings.Arenas > 0 && !NativeAllocator.LimitArenas(settings.Arenas))
+        {
+            throw new ArgumentException("--arenas needs glibc (Linux); leave it at 0 elsewhere.");
+        }
+
         set_num_threads(settings.Threads);
         manual_seed(0);
         var result = new Dictionary<string, object>

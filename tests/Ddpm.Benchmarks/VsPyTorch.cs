@@ -29,7 +29,7 @@ internal static class VsPyTorch
             throw new ArgumentException($"--python '{python}' does not exist; install PyTorch (Debian: apt-get install python3-torch, then /usr/bin/python3) or pass the interpreter that has it.");
         }
 
-        Console.WriteLine($"Machine: {Environment.ProcessorCount} logical cores, {System.Runtime.InteropServices.RuntimeInformation.OSDescription}; device {settings.Device}, {settings.Threads} threads");
+        Console.WriteLine($"Machine: {Environment.ProcessorCount} logical cores, {System.Runtime.InteropServices.RuntimeInformation.OSDescription}; device {settings.Device}, {settings.Threads} threads; glibc malloc arenas: {(settings.Arenas > 0 ? $"at most {settings.Arenas} in every process" : "default")}");
         Console.WriteLine($"Model: the notebook's SimpleUNet, {settings.Channels}x{settings.ImageSize}x{settings.ImageSize}, batch {string.Join(", ", batchSizes)}, T = {settings.Timesteps}; {settings.Warmup} warm-up + {settings.Steps} timed steps per process, {rounds} rounds");
         // Counted here, not in the children, so that no second network raises their peak memory.
         double forwardGflop;

@@ -12,6 +12,7 @@ Modes: train (optimiser steps), sample (reverse steps), matmul (the fp32 GEMM pe
 """
 
 import argparse
+import ctypes
 import json
 import os
 import resource
@@ -115,11 +116,16 @@ def main():
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--precision", choices=["fp32", "bf16"], default="fp32", help="bf16: torch.autocast, channels_last")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--arenas", type=int, default=0, help="limit glibc's malloc arenas (as MALLOC_ARENA_MAX); 0 keeps the default")
     args = parser.parse_args()
     for name in ("batch_size", "image_size", "channels", "timesteps", "steps", "threads"):
         if getattr(args, name) < 1:
             parser.error(f"--{name.replace('_', '-')} must be at least 1")
 
+    if args.arenas > 0:
+        # M_ARENA_MAX is -8 in glibc's malloc.h; the same call Ddpm.Core's NativeAllocator.LimitArenas makes.
+        if ctypes.CDLL("libc.so.6").mallopt(-8, args.arenas) != 1:
+            parser.error("--arenas needs glibc")
     torch.set_num_threads(args.threads)
     torch.manual_seed(args.seed)
     device = torch.device(args.device)
