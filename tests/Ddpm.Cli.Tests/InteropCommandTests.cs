@@ -15,10 +15,10 @@ public sealed class InteropCommandTests : IDisposable
     [Fact]
     public void Import_then_export_carries_the_notebooks_weights_through_unchanged()
     {
-        CliRun import = CliRun.Of("import", Notebook, "--image-size", "32", "--out", _folder.File("m.ddpm"));
-        CliRun export = CliRun.Of("export", _folder.File("m.ddpm"), "--out", _folder.File("back.pt"), "--check-inputs", _folder.File("check.safetensors"));
-        CliRun exportSafe = CliRun.Of("export", _folder.File("m.ddpm"), "--out", _folder.File("back.safetensors"));
-        CliRun reimport = CliRun.Of("import", _folder.File("back.safetensors"), "--like", _folder.File("m.ddpm"), "--out", _folder.File("again.ddpm"));
+        CliRun import = CliRun.Of("import", "--pytorch", Notebook, "--image-size", "32", "--out", _folder.File("m.ddpm"));
+        CliRun export = CliRun.Of("export", "--model", _folder.File("m.ddpm"), "--out", _folder.File("back.pt"), "--check-inputs", _folder.File("check.safetensors"));
+        CliRun exportSafe = CliRun.Of("export", "--model", _folder.File("m.ddpm"), "--out", _folder.File("back.safetensors"));
+        CliRun reimport = CliRun.Of("import", "--safetensors", _folder.File("back.safetensors"), "--like", _folder.File("m.ddpm"), "--out", _folder.File("again.ddpm"));
 
         import.ExitCode.Should().Be(0, import.ToString());
         import.Output.Should().Contain("SimpleUNet(channels 3, widths [8, 16, 32, 64, 128]").And.Contain("3x32x32, T = 300").And.Contain("150 tensor(s) loaded");
@@ -44,13 +44,15 @@ public sealed class InteropCommandTests : IDisposable
     }
 
     [Theory]
-    [InlineData("import {missing} --out {out}", "*does not exist*")]
-    [InlineData("import {text} --out {out}", "*neither .safetensors nor a torch.save file*")]
-    [InlineData("import {fakept} --out {out}", "*not a zip archive*")]
-    [InlineData("import {notebook} --image-size 30 --out {out}", "*--image-size 30 does not fit*")]
-    [InlineData("import {notebook} --schedule exponential --out {out}", "*--schedule is 'exponential'*")]
-    [InlineData("export {missing} --out {folder}/w.pt", "*does not exist*")]
-    [InlineData("export {notebook} --out {folder}/w.onnx", "*must end in .pt, .pth, .bin or .safetensors*")]
+    [InlineData("import --pytorch {missing} --out {out}", "*--pytorch '*missing.pt' does not exist*")]
+    [InlineData("import --out {out}", "*--pytorch FILE.pt or --safetensors FILE, one of the two*")]
+    [InlineData("import --pytorch {notebook} --safetensors {text} --out {out}", "*one of the two*")]
+    [InlineData("import --safetensors {text} --out {out}", "*--safetensors:*not a readable safetensors file*")]
+    [InlineData("import --pytorch {fakept} --out {out}", "*--pytorch:*not a zip archive*")]
+    [InlineData("import --pytorch {notebook} --image-size 30 --out {out}", "*--image-size 30 does not fit*")]
+    [InlineData("import --pytorch {notebook} --schedule exponential --out {out}", "*--schedule is 'exponential'*")]
+    [InlineData("export --model {missing} --out {folder}/w.pt", "*does not exist*")]
+    [InlineData("export --model {notebook} --out {folder}/w.onnx", "*must end in .pt, .pth, .bin or .safetensors*")]
     public void Bad_input_exits_2_naming_it(string line, string message)
     {
         File.WriteAllText(_folder.File("weights.txt"), "not weights");

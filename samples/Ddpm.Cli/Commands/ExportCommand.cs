@@ -12,7 +12,7 @@ namespace Ddpm.Cli.Commands;
 /// <summary><c>ddpm export</c>: a model's network weights as a PyTorch state_dict or a safetensors file.</summary>
 internal static class ExportCommand
 {
-    private static readonly Argument<string> Model = new("model") { Description = "A model file (model.ddpm or checkpoint-*.ddpm) or the folder ddpm train wrote." };
+    private static readonly Option<string> Model = new("--model") { Description = "A model file (model.ddpm or checkpoint-*.ddpm) or the folder ddpm train wrote.", Required = true };
     private static readonly Option<string> Out = new("--out") { Description = "The file to write: .pt (or .pth, .bin) for torch.load, .safetensors for safetensors.", Required = true };
     private static readonly Option<string> Weights = new("--weights") { Description = "ema (the averaged weights, as sample uses; the network's if there are none) or network.", DefaultValueFactory = _ => "ema" };
     private static readonly Option<string?> CheckInputs = new("--check-inputs") { Description = "Also write two seeded inputs and the network's eval-mode output for them to this .safetensors file, for tests/reference/check_export.py." };
@@ -41,7 +41,7 @@ internal static class ExportCommand
             throw new UsageException($"--weights is '{weights}'; use ema or network.");
         }
 
-        using DdpmModel model = DdpmModel.Load(ModelLocator.Resolve(parse.GetValue(Model)!, "The model"));
+        using DdpmModel model = DdpmModel.Load(ModelLocator.Resolve(parse.GetValue(Model)!, "--model"));
         nn.Module<Tensor, Tensor, Tensor> network = weights == "ema" && model.EmaNetwork is not null ? model.EmaNetwork : model.Network;
         var metadata = new Dictionary<string, string>
         {

@@ -14,7 +14,8 @@ namespace Ddpm.Cli.Commands;
 /// <summary><c>ddpm import</c>: a PyTorch or safetensors state_dict into a Ddpm.Core model file.</summary>
 internal static class ImportCommand
 {
-    private static readonly Argument<string> Weights = new("weights") { Description = "A torch.save(model.state_dict()) file (.pt, .pth, .bin) or a .safetensors file." };
+    private static readonly Option<string?> PyTorch = new("--pytorch") { Description = "A torch.save(model.state_dict()) file (.pt, .pth, .bin)." };
+    private static readonly Option<string?> SafeTensorsFile = new("--safetensors") { Description = "A .safetensors file." };
     private static readonly Option<string> Out = new("--out") { Description = "The model file to write.", Required = true };
     private static readonly Option<string?> Like = new("--like") { Description = "A model whose network, schedule and image shape the weights belong to (any architecture). Without it: the notebook's SimpleUNet, read off the weights' shapes." };
     private static readonly Option<int> ImageSize = new("--image-size") { Description = "Square image size the weights were trained on (without --like).", DefaultValueFactory = _ => 64 };
@@ -26,7 +27,7 @@ internal static class ImportCommand
     {
         var command = new Command("import", "Turn a PyTorch state_dict (torch.save) or a safetensors file into a model file that sample, info and train --fine-tune read.")
         {
-            Weights, Out, Like, ImageSize, Timesteps, Schedule, NonStrict,
+            PyTorch, SafeTensorsFile, Out, Like, ImageSize, Timesteps, Schedule, NonStrict,
         };
         command.SetAction(parse => runner(parse, cli => Run(cli, parse)));
         return command;
@@ -34,7 +35,12 @@ internal static class ImportCommand
 
     private static int Run(CliContext cli, ParseResult parse)
     {
-        string source = parse.GetValue(Weights)!;
+        (string source, bool isPyTorch) = (parse.GetValue(PyTorch), parse.GetValue(SafeTensorsFile)) switch
+        {
+            (string pt, null) => (pt, true),
+            (null, string safe) => (safe, false),
+            _ => throw new UsageException("Give the weights as --pytorch FILE.pt or --safetensors FILE, one of the two."),
+        };
         string output = parse.GetValue(Out)!;
         int size = parse.GetValue(ImageSize);
         int timesteps = parse.GetValue(Timesteps);
@@ -50,7 +56,7 @@ internal static class ImportCommand
 
         ScheduleChoice schedule = CliNames.Parse(CliNames.Schedules, parse.GetValue(Schedule)!, "--schedule");
         using var scope = NewDisposeScope();
-        Dictionary<string, Tensor> tensors = WeightFiles.Read(source, "The weights file");
+        Dictionary<string, Tensor> tensors = WeightFiles.Read(source, isPyTorch ? "--pytorch" : "--safetensors", isPyTorch);
         string? like = parse.GetValue(Like);
         DdpmModel model = like is null ? NotebookModel(tensors, size, timesteps, schedule) : DdpmModel.Load(ModelLocator.Resolve(like, "--like"));
         using (model)

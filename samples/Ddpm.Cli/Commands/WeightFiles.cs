@@ -12,8 +12,8 @@ internal static class WeightFiles
     public static bool IsPyTorch(string path) =>
         path.EndsWith(".pt", StringComparison.OrdinalIgnoreCase) || path.EndsWith(".pth", StringComparison.OrdinalIgnoreCase) || path.EndsWith(".bin", StringComparison.OrdinalIgnoreCase);
 
-    /// <summary>Reads a .pt/.pth/.bin (torch.save) or .safetensors file; a bad file is bad input (exit 2).</summary>
-    public static Dictionary<string, Tensor> Read(string path, string flag)
+    /// <summary>Reads a torch.save file or a .safetensors file, as the flag named it; a bad file is bad input (exit 2).</summary>
+    public static Dictionary<string, Tensor> Read(string path, string flag, bool pyTorch)
     {
         if (!File.Exists(path))
         {
@@ -22,13 +22,11 @@ internal static class WeightFiles
 
         try
         {
-            return IsSafeTensors(path) ? SafeTensors.Read(path)
-                : IsPyTorch(path) ? PyTorchStateDict.Read(path)
-                : throw new UsageException($"{flag} '{path}' is neither .safetensors nor a torch.save file (.pt, .pth, .bin).");
+            return pyTorch ? PyTorchStateDict.Read(path) : SafeTensors.Read(path);
         }
         catch (InvalidDataException e)
         {
-            throw new UsageException(e.Message);
+            throw new UsageException($"{flag}: {e.Message}");
         }
     }
 
