@@ -83,6 +83,11 @@ public static class PyTorchStateDict
                         throw Fail(path, $"its entry '{key}' is {Describe(value)}, not a tensor: save model.state_dict() itself, not a dict that contains it");
                     }
 
+                    if (tensors.Any(t => t.Name == name))
+                    {
+                        throw Fail(path, $"it names the tensor '{name}' twice");
+                    }
+
                     tensors.Add((name, tensor));
                 }
             }
@@ -115,13 +120,18 @@ public static class PyTorchStateDict
     /// </summary>
     /// <param name="path">The file to write, conventionally <c>.pt</c>.</param>
     /// <param name="tensors">The tensors by name, such as a module's <c>state_dict()</c>.</param>
-    /// <exception cref="ArgumentException">A tensor's dtype has no PyTorch storage type here.</exception>
+    /// <exception cref="ArgumentException">A name repeats, or a tensor's dtype has no PyTorch storage type here.</exception>
     public static void Write(string path, IEnumerable<KeyValuePair<string, Tensor>> tensors)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(path);
         ArgumentNullException.ThrowIfNull(tensors);
         using var scope = NewDisposeScope();
         var entries = tensors.Select(t => (t.Key, Tensor: t.Value.detach().cpu().contiguous())).ToList();
+        if (entries.Select(e => e.Key).Distinct(StringComparer.Ordinal).Count() != entries.Count)
+        {
+            throw new ArgumentException("A tensor name is used twice; a state_dict needs unique names.", nameof(tensors));
+        }
+
         var pickle = new PickleWriter();
         pickle.Prologue();
         for (int i = 0; i < entries.Count; i++)

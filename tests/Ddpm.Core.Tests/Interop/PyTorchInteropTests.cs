@@ -109,6 +109,27 @@ public sealed class PyTorchInteropTests : IDisposable
     }
 
     [Fact]
+    public void A_name_that_appears_twice_is_refused_when_reading_and_when_writing()
+    {
+        // {"w": tensor, "w": tensor}, both views of storage 0 (one float).
+        byte[] tensor =
+        [
+            (byte)'c', .. "torch._utils\n_rebuild_tensor_v2\n"u8, (byte)'(',
+            (byte)'(', (byte)'X', 7, 0, 0, 0, .. "storage"u8, (byte)'c', .. "torch\nFloatStorage\n"u8, (byte)'X', 1, 0, 0, 0, (byte)'0', (byte)'X', 3, 0, 0, 0, .. "cpu"u8, (byte)'K', 1, (byte)'t', (byte)'Q',
+            (byte)'K', 0, (byte)'(', (byte)'K', 1, (byte)'t', (byte)'(', (byte)'K', 1, (byte)'t', 0x89, (byte)'c', .. "collections\nOrderedDict\n"u8, (byte)')', (byte)'R', (byte)'t', (byte)'R',
+        ];
+        byte[] pickle = [0x80, 2, (byte)'}', (byte)'(', (byte)'X', 1, 0, 0, 0, (byte)'w', .. tensor, (byte)'X', 1, 0, 0, 0, (byte)'w', .. tensor, (byte)'u', (byte)'.'];
+        string path = WriteArchive("twice.pt", pickle, ("archive/data/0", [0, 0, 128, 63]));
+
+        var read = () => PyTorchStateDict.Read(path);
+        using Tensor one = ones(1);
+        var write = () => PyTorchStateDict.Write(Path.Combine(_folder.Path, "out.pt"), [new("w", one), new("w", one)]);
+
+        read.Should().Throw<InvalidDataException>().WithMessage("*names the tensor 'w' twice*");
+        write.Should().Throw<ArgumentException>().WithMessage("*used twice*");
+    }
+
+    [Fact]
     public void A_storage_shorter_than_its_tensor_is_refused_before_reading()
     {
         using var scope = NewDisposeScope();
@@ -134,13 +155,14 @@ public sealed class PyTorchInteropTests : IDisposable
         act.Should().Throw<InvalidDataException>().WithMessage("*data/0 holds 40 bytes, but the pickle says 16 elements of Float32*");
     }
 
-    private string WriteArchive(string name, byte[] pickle)
+    private string WriteArchive(string name, byte[] pickle, params (string Name, byte[] Content)[] records)
     {
         string path = Path.Combine(_folder.Path, name);
         using var zip = ZipFile.Open(path, ZipArchiveMode.Create);
-        using (Stream stream = zip.CreateEntry("archive/data.pkl", CompressionLevel.NoCompression).Open())
+        foreach ((string entry, byte[] content) in records.Prepend(("archive/data.pkl", pickle)))
         {
-            stream.Write(pickle);
+            using Stream stream = zip.CreateEntry(entry, CompressionLevel.NoCompression).Open();
+            stream.Write(content);
         }
 
         return path;
