@@ -1,3 +1,4 @@
+using Ddpm.Core.Tests.TestSupport;
 using Ddpm.Core.Training;
 using FluentAssertions;
 using TorchSharp;
@@ -6,6 +7,7 @@ using static TorchSharp.torch;
 
 namespace Ddpm.Core.Tests.Training;
 
+[Collection(TensorLeakCollection.Name)]
 public sealed class AdamOptimizerTests
 {
     [Theory]
