@@ -25,7 +25,7 @@ internal static class ImportCommand
 
     public static Command Create(CommandRunner runner)
     {
-        var command = new Command("import", "Turn a PyTorch state_dict (torch.save) or a safetensors file into a model file that sample, info and train --fine-tune read.")
+        var command = new Command("import", "Turn a PyTorch state_dict (torch.save) or a safetensors file into a model file that sample, info and export read (and DdpmTrainerOptions.FineTuneFrom can start from).")
         {
             PyTorch, SafeTensorsFile, Out, Like, ImageSize, Timesteps, Schedule, NonStrict,
         };
