@@ -52,6 +52,10 @@ public static class PyTorchStateDict
 
         var storages = new Dictionary<string, Tensor>(StringComparer.Ordinal);
         var tensors = new List<(string Name, Tensor Tensor)>();
+
+        // Every tensor the pickle builds, so that those it does not return (a refused file, a tensor
+        // nested where a state_dict has none) are freed now rather than by the finaliser.
+        var created = new List<Tensor>();
         try
         {
             using (archive)
@@ -69,7 +73,7 @@ public static class PyTorchStateDict
                     bytes,
                     path,
                     id => Storage(id, archive, prefix, storages, path),
-                    (name, arguments) => Reduce(name, arguments, path));
+                    (name, arguments) => Reduce(name, arguments, path, created));
                 object? root = reader.Load();
                 if (root is not Unpickler.Dict dict)
                 {
@@ -92,24 +96,20 @@ public static class PyTorchStateDict
                 }
             }
 
-            return tensors.ToDictionary(t => t.Name, t => t.Tensor, StringComparer.Ordinal);
+            var result = tensors.ToDictionary(t => t.Name, t => t.Tensor, StringComparer.Ordinal);
+            created.RemoveAll(c => tensors.Any(t => ReferenceEquals(t.Tensor, c)));
+            return result;
         }
         catch (IOException e)
         {
             // A record shorter than the zip directory says, a damaged local header: the archive is corrupt.
-            DisposeAll(tensors);
             throw Fail(path, $"its zip archive is damaged ({e.Message})");
-        }
-        catch
-        {
-            DisposeAll(tensors);
-            throw;
         }
         finally
         {
-            foreach (Tensor storage in storages.Values)
+            foreach (Tensor tensor in created.Concat(storages.Values))
             {
-                storage.Dispose();
+                tensor.Dispose();
             }
         }
     }
@@ -162,16 +162,6 @@ public static class PyTorchStateDict
         Add(zip, $"{Archive}version", "3\n"u8.ToArray());
     }
 
-    private static void DisposeAll(List<(string Name, Tensor Tensor)> tensors)
-    {
-        foreach ((_, Tensor tensor) in tensors)
-        {
-            tensor.Dispose();
-        }
-
-        tensors.Clear();
-    }
-
     private static void Add(ZipArchive zip, string name, byte[] content)
     {
         ZipArchiveEntry entry = zip.CreateEntry(name, CompressionLevel.NoCompression);
@@ -215,7 +205,7 @@ public static class PyTorchStateDict
         return storage;
     }
 
-    private static object Reduce(string name, object?[] arguments, string path)
+    private static object Reduce(string name, object?[] arguments, string path, List<Tensor> created)
     {
         switch (name)
         {
@@ -224,7 +214,9 @@ public static class PyTorchStateDict
             case "torch._utils._rebuild_parameter" when arguments is [Tensor data, ..]:
                 return data;
             case "torch._utils._rebuild_tensor_v2" when arguments is [Tensor storage, long offset, object?[] size, object?[] stride, ..]:
-                return Rebuild(storage, offset, Longs(size, path), Longs(stride, path), path);
+                Tensor rebuilt = Rebuild(storage, offset, Longs(size, path), Longs(stride, path), path);
+                created.Add(rebuilt);
+                return rebuilt;
             default:
                 throw Fail(path, $"it calls {name} with arguments a state_dict never has");
         }

@@ -108,16 +108,35 @@ public sealed class PyTorchInteropTests : IDisposable
         FluentActions.Invoking(() => PyTorchStateDict.Read(Path.Combine(_folder.Path, "none.pt"))).Should().Throw<FileNotFoundException>();
     }
 
+    /// <summary>The pickle of one float tensor [1], a view of storage 0, as torch.save writes it.</summary>
+    private static readonly byte[] OneFloatTensor =
+    [
+        (byte)'c', .. "torch._utils\n_rebuild_tensor_v2\n"u8, (byte)'(',
+        (byte)'(', (byte)'X', 7, 0, 0, 0, .. "storage"u8, (byte)'c', .. "torch\nFloatStorage\n"u8, (byte)'X', 1, 0, 0, 0, (byte)'0', (byte)'X', 3, 0, 0, 0, .. "cpu"u8, (byte)'K', 1, (byte)'t', (byte)'Q',
+        (byte)'K', 0, (byte)'(', (byte)'K', 1, (byte)'t', (byte)'(', (byte)'K', 1, (byte)'t', 0x89, (byte)'c', .. "collections\nOrderedDict\n"u8, (byte)')', (byte)'R', (byte)'t', (byte)'R',
+    ];
+
+    [Fact]
+    public void A_refused_file_leaves_no_tensor_behind()
+    {
+        // {"model": {"w": tensor}}: a training checkpoint's shape, refused after the tensor was built.
+        byte[] pickle = [0x80, 2, (byte)'}', (byte)'X', 5, 0, 0, 0, .. "model"u8, (byte)'}', (byte)'X', 1, 0, 0, 0, (byte)'w', .. OneFloatTensor, (byte)'s', (byte)'s', (byte)'.'];
+        string path = WriteArchive("nested.pt", pickle, ("archive/data/0", [0, 0, 128, 63]));
+        GC.Collect();
+        GC.WaitForPendingFinalizers();
+        long before = Tensor.TotalCount;
+
+        var act = () => PyTorchStateDict.Read(path);
+
+        act.Should().Throw<InvalidDataException>().WithMessage("*entry 'model' is a dict*");
+        Tensor.TotalCount.Should().Be(before, "the storage and the tensor built from it are disposed when the file is refused");
+    }
+
     [Fact]
     public void A_name_that_appears_twice_is_refused_when_reading_and_when_writing()
     {
         // {"w": tensor, "w": tensor}, both views of storage 0 (one float).
-        byte[] tensor =
-        [
-            (byte)'c', .. "torch._utils\n_rebuild_tensor_v2\n"u8, (byte)'(',
-            (byte)'(', (byte)'X', 7, 0, 0, 0, .. "storage"u8, (byte)'c', .. "torch\nFloatStorage\n"u8, (byte)'X', 1, 0, 0, 0, (byte)'0', (byte)'X', 3, 0, 0, 0, .. "cpu"u8, (byte)'K', 1, (byte)'t', (byte)'Q',
-            (byte)'K', 0, (byte)'(', (byte)'K', 1, (byte)'t', (byte)'(', (byte)'K', 1, (byte)'t', 0x89, (byte)'c', .. "collections\nOrderedDict\n"u8, (byte)')', (byte)'R', (byte)'t', (byte)'R',
-        ];
+        byte[] tensor = OneFloatTensor;
         byte[] pickle = [0x80, 2, (byte)'}', (byte)'(', (byte)'X', 1, 0, 0, 0, (byte)'w', .. tensor, (byte)'X', 1, 0, 0, 0, (byte)'w', .. tensor, (byte)'u', (byte)'.'];
         string path = WriteArchive("twice.pt", pickle, ("archive/data/0", [0, 0, 128, 63]));
 
