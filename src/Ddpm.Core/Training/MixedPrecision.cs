@@ -88,28 +88,21 @@ internal sealed class MixedPrecision : IDisposable
         }
     }
 
-    /// <summary>Copies the compute copy's gradients into the masters' float32 gradients, and its buffers back to the masters (BatchNorm's running statistics move in training).</summary>
+    /// <summary>
+    /// Gives the masters float32 copies of the compute copy's gradients (the trainer frees the masters'
+    /// gradients after every step, so they have none here), and copies its buffers back to the masters
+    /// (BatchNorm's running statistics move in training).
+    /// </summary>
     public void CopyGradientsOut()
     {
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
         for (int i = 0; i < _masters.Count; i++)
         {
-            Tensor? gradient = _copies[i].grad;
-            if (gradient is null)
-            {
-                continue;
-            }
-
-            Tensor? existing = _masters[i].grad;
-            if (existing is null)
+            if (_copies[i].grad is Tensor gradient)
             {
                 // The parameter keeps its own reference; the scope disposes only this wrapper.
                 _masters[i].grad = gradient.to(ScalarType.Float32);
-            }
-            else
-            {
-                existing.copy_(gradient);
             }
         }
 

@@ -56,6 +56,9 @@ internal sealed class TrainingRun : IDisposable
         Ema = emaNetwork is null ? null : new ExponentialMovingAverage(network, emaNetwork, options.Ema);
         _parameterNames = network.named_parameters().Select(p => p.name).ToList();
         _parameters = network.parameters().ToList();
+
+        // A network passed to Fit may carry its caller's gradients; after this, each step frees its own.
+        Gradients.Release(_parameters);
         Optimizer = new AdamOptimizer(_parameters, options.Optimizer, options.LearningRate, options.AdamBeta1, options.AdamBeta2, options.AdamEpsilon, options.WeightDecay);
         Generator = new Generator((ulong)seed, device);
     }
@@ -94,8 +97,6 @@ internal sealed class TrainingRun : IDisposable
 
         int accumulation = _options.GradientAccumulationSteps;
         ImageShape shape = Model.ImageShape;
-        Gradients.Release(_parameters);
-
         _mixed?.CopyWeightsIn();
         nn.Module<Tensor, Tensor, Tensor> network = _mixed?.Network ?? Model.Network;
 
