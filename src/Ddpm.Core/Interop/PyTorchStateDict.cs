@@ -51,7 +51,7 @@ public static class PyTorchStateDict
         }
 
         var storages = new Dictionary<string, Tensor>(StringComparer.Ordinal);
-        var tensors = new List<(string Name, Tensor Tensor)>();
+        var tensors = new Dictionary<string, Tensor>(StringComparer.Ordinal);
 
         // Every tensor the pickle builds, so that those it does not return (a refused file, a tensor
         // nested where a state_dict has none) are freed now rather than by the finaliser.
@@ -87,18 +87,16 @@ public static class PyTorchStateDict
                         throw Fail(path, $"its entry '{key}' is {Describe(value)}, not a tensor: save model.state_dict() itself, not a dict that contains it");
                     }
 
-                    if (tensors.Any(t => t.Name == name))
+                    if (!tensors.TryAdd(name, tensor))
                     {
                         throw Fail(path, $"it names the tensor '{name}' twice");
                     }
-
-                    tensors.Add((name, tensor));
                 }
             }
 
-            var result = tensors.ToDictionary(t => t.Name, t => t.Tensor, StringComparer.Ordinal);
-            created.RemoveAll(c => tensors.Any(t => ReferenceEquals(t.Tensor, c)));
-            return result;
+            var returned = new HashSet<Tensor>(tensors.Values, ReferenceEqualityComparer.Instance);
+            created.RemoveAll(returned.Contains);
+            return tensors;
         }
         catch (IOException e)
         {
