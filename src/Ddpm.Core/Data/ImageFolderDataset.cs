@@ -145,15 +145,17 @@ public sealed class ImageFolderDataset : ILabeledImageDataset
     private static byte[] Decode(string file, ImageFolderDatasetOptions options)
     {
         // The header first: a file that claims an enormous size is refused before any pixel memory is taken.
-        IImageInfo info = Image.Identify(file) ?? throw new UnknownImageFormatException("the content is not an image format ImageSharp knows");
+        using FileStream stream = File.OpenRead(file);
+        IImageInfo info = Image.Identify(stream) ?? throw new UnknownImageFormatException("the content is not an image format ImageSharp knows");
         if ((long)info.Width * info.Height > MaxPixels)
         {
             throw new InvalidImageContentException($"it claims {info.Width}x{info.Height} pixels, more than the {MaxPixels:N0} an image may have");
         }
 
+        stream.Position = 0;
         if (options.ColorMode == ColorMode.Rgb)
         {
-            using Image<Rgb24> image = Image.Load<Rgb24>(file);
+            using Image<Rgb24> image = Image.Load<Rgb24>(stream);
             ImageTensors.Fit(image, options.ImageSize, options.ResizeMode);
             var pixels = new byte[options.ImageSize * options.ImageSize * 3];
             image.CopyPixelDataTo(MemoryMarshal.Cast<byte, Rgb24>(pixels.AsSpan()));
@@ -161,7 +163,7 @@ public sealed class ImageFolderDataset : ILabeledImageDataset
         }
         else
         {
-            using Image<L8> image = Image.Load<L8>(file);
+            using Image<L8> image = Image.Load<L8>(stream);
             ImageTensors.Fit(image, options.ImageSize, options.ResizeMode);
             var pixels = new byte[options.ImageSize * options.ImageSize];
             image.CopyPixelDataTo(MemoryMarshal.Cast<byte, L8>(pixels.AsSpan()));
