@@ -52,8 +52,9 @@ internal static class ExportCommand
             ["ddpm.timesteps"] = model.Scheduler.Timesteps.ToString(CultureInfo.InvariantCulture),
             ["ddpm.weights"] = network == model.EmaNetwork ? "ema" : "network",
         };
-        WeightFiles.Write(output, network.state_dict(), metadata);
-        cli.Console.MarkupLine($"Wrote the {metadata["ddpm.weights"]} weights of {Markup.Escape(metadata["ddpm.network"])} ({network.state_dict().Count} tensors) to {Markup.Escape(output)}.");
+        Dictionary<string, Tensor> weightsByName = network.state_dict();
+        WeightFiles.Write(output, weightsByName, metadata);
+        cli.Console.MarkupLine($"Wrote the {metadata["ddpm.weights"]} weights of {Markup.Escape(metadata["ddpm.network"])} ({weightsByName.Count} tensors) to {Markup.Escape(output)}.");
 
         if (parse.GetValue(CheckInputs) is string check)
         {
