@@ -1,3 +1,4 @@
+using Ddpm.Core.Kernels;
 using Microsoft.Extensions.Logging;
 using Spectre.Console;
 
@@ -9,4 +10,5 @@ namespace Ddpm.Cli;
 /// <param name="Logging">The library's logs: warnings only, everything with --verbose.</param>
 /// <param name="Verbose">Whether --verbose was given (stack traces for unexpected errors).</param>
 /// <param name="Cancellation">Cancelled by Ctrl+C: training saves a checkpoint and stops.</param>
-internal sealed record CliContext(IAnsiConsole Console, TextWriter Error, ILoggerFactory Logging, bool Verbose, CancellationToken Cancellation);
+/// <param name="CpuKernels">The CPU kernel path --cpu-kernels asks for; Auto (the default) reads DDPM_CPU_KERNELS and otherwise chooses.</param>
+internal sealed record CliContext(IAnsiConsole Console, TextWriter Error, ILoggerFactory Logging, bool Verbose, CancellationToken Cancellation, CpuKernelPath CpuKernels = CpuKernelPath.Auto);

@@ -2,6 +2,7 @@ using System.CommandLine;
 using Ddpm.Cli.Commands;
 using Ddpm.Cli.Settings;
 using Ddpm.Core.Checkpoints;
+using Ddpm.Core.Kernels;
 using Ddpm.Core.Training;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -10,7 +11,7 @@ using Spectre.Console;
 namespace Ddpm.Cli;
 
 /// <summary>
-/// The <c>ddpm</c> command line: train, sample, forward, bench, info and eval. Exit codes: 0 success,
+/// The <c>ddpm</c> command line: train, sample, forward, bench, info, eval, import, export and doctor. Exit codes: 0 success,
 /// 1 failure, 2 bad arguments (a one-line message naming the flag), 130 cancelled.
 /// </summary>
 internal static class DdpmCli
@@ -25,8 +26,13 @@ internal static class DdpmCli
     public static int Run(string[] args, IAnsiConsole console, TextWriter output, TextWriter error, CancellationToken cancellation)
     {
         var verbose = new Option<bool>("--verbose") { Description = "Log what the library does and print stack traces of errors.", Recursive = true };
-        var root = new RootCommand("ddpm: train and sample denoising diffusion models (DDPM) with Ddpm.Core, on CPU or CUDA.") { verbose };
-        CommandRunner runner = (parse, work) => Guard(parse.GetValue(verbose), console, error, cancellation, work);
+        var cpuKernels = new Option<string?>("--cpu-kernels")
+        {
+            Description = "CPU kernels for convolutions: auto, onednn, onednn-avx, onednn-sse41 or onednn-off. Each is checked against float64 first (ddpm doctor shows the check). Default: auto (the DDPM_CPU_KERNELS environment variable, else the fastest path that passes).",
+            Recursive = true,
+        };
+        var root = new RootCommand("ddpm: train and sample denoising diffusion models (DDPM) with Ddpm.Core, on CPU or CUDA.") { verbose, cpuKernels };
+        CommandRunner runner = (parse, work) => Guard(parse.GetValue(verbose), parse.GetValue(cpuKernels), console, error, cancellation, work);
         root.Subcommands.Add(TrainCommand.Create(runner));
         root.Subcommands.Add(SampleCommand.Create(runner));
         root.Subcommands.Add(ForwardCommand.Create(runner));
@@ -35,6 +41,7 @@ internal static class DdpmCli
         root.Subcommands.Add(EvalCommand.Create(runner));
         root.Subcommands.Add(ImportCommand.Create(runner));
         root.Subcommands.Add(ExportCommand.Create(runner));
+        root.Subcommands.Add(DoctorCommand.Create(runner));
 
         ParseResult parsed = root.Parse(args);
         if (parsed.Errors.Count > 0)
@@ -47,8 +54,15 @@ internal static class DdpmCli
         return parsed.Invoke(new InvocationConfiguration { Output = output, Error = error, EnableDefaultExceptionHandler = false });
     }
 
-    private static int Guard(bool verbose, IAnsiConsole console, TextWriter error, CancellationToken cancellation, Func<CliContext, int> work)
+    private static int Guard(bool verbose, string? cpuKernels, IAnsiConsole console, TextWriter error, CancellationToken cancellation, Func<CliContext, int> work)
     {
+        CpuKernelPath kernels = CpuKernelPath.Auto;
+        if (cpuKernels is not null && !CpuKernels.TryParse(cpuKernels, out kernels))
+        {
+            error.WriteLine($"ddpm: --cpu-kernels is '{cpuKernels}'; use auto, onednn, onednn-avx, onednn-sse41 or onednn-off.");
+            return ExitCodes.Usage;
+        }
+
         // Logs go to standard error, so standard output holds only results (and --json stays parseable).
         using ILoggerFactory logging = LoggerFactory.Create(builder => builder
             .AddConsole(o => o.LogToStandardErrorThreshold = LogLevel.Trace)
@@ -60,7 +74,7 @@ internal static class DdpmCli
             .SetMinimumLevel(verbose ? LogLevel.Information : LogLevel.Warning));
         try
         {
-            return work(new CliContext(console, error, logging, verbose, cancellation));
+            return work(new CliContext(console, error, logging, verbose, cancellation, kernels));
         }
         catch (UsageException e)
         {

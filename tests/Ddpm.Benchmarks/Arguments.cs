@@ -32,6 +32,10 @@ internal sealed class Arguments
           precision      [--data T10K-IDX] [--steps 600] [--batch-size 64] [--every 100]
                                                         the default network on Fashion-MNIST in float32, then bfloat16: speed ratio, loss curves
           fuzz           [--cases 3000] [--seed 1]      corrupt image, IDX and checkpoint files at random; only documented exceptions may come out
+          kernel-paths   [--rounds 3] [--batch-size 32] [--steps 10] [--image-size 32] [--threads all]
+                                                        default-UNet training img/s on each CPU kernel path (docs/troubleshooting.md),
+                                                        each in its own process; medians and the ratio to unchecked full-ISA oneDNN
+          kernel-path-child --path NAME [same options]  one such measurement, printed as JSON (kernel-paths runs it)
           speed-child    --kind library|bare|matmul [--mode train|sample] [same size options]
                                                         one such measurement, printed as JSON (vs-pytorch runs it)
           train-classifier [--data /usr/share/datasets/fashion-mnist] [--out src/Ddpm.Core/Evaluation/fashion-mnist-classifier.ddpm] [--epochs 4]

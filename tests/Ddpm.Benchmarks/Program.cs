@@ -132,6 +132,28 @@ try
                 break;
             }
 
+        case "kernel-paths":
+            {
+                int rounds = options.Int("rounds", 3, 1);
+                int batch = options.Int("batch-size", 32, 1);
+                int steps = options.Int("steps", 10, 1);
+                int imageSize = options.Int("image-size", 32, 8);
+                int threads = options.Int("threads", Environment.ProcessorCount, 1);
+                command = () => KernelPathBenchmark.Run(rounds, batch, steps, imageSize, threads);
+                break;
+            }
+
+        case "kernel-path-child":
+            {
+                string path = options.String("path") ?? throw new ArgumentException("kernel-path-child needs --path.");
+                int batch = options.Int("batch", 32, 1);
+                int steps = options.Int("steps", 10, 1);
+                int imageSize = options.Int("image-size", 32, 8);
+                int threads = options.Int("threads", Environment.ProcessorCount, 1);
+                command = () => KernelPathBenchmark.RunChild(path, batch, steps, imageSize, threads);
+                break;
+            }
+
         case "speed-child":
             {
                 string kindName = options.String("kind") ?? "library";

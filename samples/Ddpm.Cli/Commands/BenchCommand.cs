@@ -81,6 +81,7 @@ internal static class BenchCommand
             Device = settings.Device,
             Threads = settings.Threads,
             Precision = precision,
+            CpuKernels = cli.CpuKernels,
             Seed = 0,
         });
 

@@ -4,6 +4,7 @@ using Ddpm.Cli.Input;
 using Ddpm.Cli.Settings;
 using Ddpm.Core;
 using Ddpm.Core.Interop;
+using Ddpm.Core.Kernels;
 using Spectre.Console;
 using static TorchSharp.torch;
 
@@ -58,6 +59,11 @@ internal static class ExportCommand
 
         if (parse.GetValue(CheckInputs) is string check)
         {
+            if (model.Device.type == TorchSharp.DeviceType.CPU)
+            {
+                CpuKernels.Ensure(cli.CpuKernels, logger: cli.Logging.CreateLogger("Ddpm.Core.Kernels"));
+            }
+
             using var scope = NewDisposeScope();
             using var noGrad = no_grad();
             var generator = new Generator(1234);

@@ -61,6 +61,7 @@ internal static class SampleCommand
         }
 
         DdpmSamplerOptions options = SamplingDefaults.Create(simpleUNet, method, steps, eta, seed, Math.Min(batchSize, count), device, threads);
+        options.CpuKernels = cli.CpuKernels;
         var ddpmSampler = new DdpmSampler(options, cli.Logging.CreateLogger<DdpmSampler>());
         string grid = Path.GetFullPath(parse.GetValue(Out)!);
         cli.Console.WriteLine($"Sampling {count} image(s) of {model.ImageShape} from {path} with {(method == SamplerChoice.Ddim ? "DDIM" : "DDPM")} in {steps ?? model.Scheduler.Timesteps} steps on {device}");

@@ -127,6 +127,7 @@ internal static class TrainCommand
                 Loss = settings.Loss,
                 Device = settings.Device,
                 Threads = settings.Threads,
+                CpuKernels = cli.CpuKernels,
                 Seed = settings.Seed,
                 CheckpointDirectory = Path.Combine(output, "checkpoints"),
                 CheckpointInterval = settings.CheckpointInterval,
@@ -154,7 +155,9 @@ internal static class TrainCommand
             model.Save(modelPath);
             Pictures.WriteLoss(model.LossHistory, model.TrainedSteps, output);
             Pictures.WriteForwardStrip(dataset, model.Scheduler, Path.Combine(output, "forward.png"), index: 0, settings.Seed);
-            var sampler = new DdpmSampler(settings.CreateSamplerOptions(Math.Min(settings.Samples, 64)), cli.Logging.CreateLogger<DdpmSampler>());
+            DdpmSamplerOptions samplerOptions = settings.CreateSamplerOptions(Math.Min(settings.Samples, 64));
+            samplerOptions.CpuKernels = cli.CpuKernels;
+            var sampler = new DdpmSampler(samplerOptions, cli.Logging.CreateLogger<DdpmSampler>());
             using Tensor samples = ProgressDisplay.Sample(cli, progress => Pictures.Sample(
                 model, sampler, settings.Samples, Path.Combine(output, "samples.png"), Path.Combine(output, "denoising.png"), progress, cli.Cancellation));
 

@@ -1,3 +1,4 @@
+using Ddpm.Core.Kernels;
 using System.Text.Json.Nodes;
 using Ddpm.Core.Checkpoints;
 using Ddpm.Core.Data;
@@ -35,6 +36,8 @@ public sealed class SampleQualityEvaluator : IDisposable
     /// <returns>The evaluator; the caller owns it.</returns>
     public static SampleQualityEvaluator Load()
     {
+        // The classifier runs on the CPU: its convolutions must be right for the scores to be.
+        CpuKernels.Ensure();
         Stream stream = typeof(SampleQualityEvaluator).Assembly.GetManifestResourceStream(ResourceName)
             ?? throw new InvalidOperationException($"The package lacks its classifier resource '{ResourceName}'.");
         using CheckpointReader reader = CheckpointReader.Open(stream, ResourceName);

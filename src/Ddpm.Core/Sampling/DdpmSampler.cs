@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using Ddpm.Core.Diffusion;
+using Ddpm.Core.Kernels;
 using Ddpm.Core.Models;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -95,6 +96,11 @@ public sealed class DdpmSampler
         try
         {
             using var threads = CpuThreads.Use(Options.Threads);
+            if (device.type == DeviceType.CPU)
+            {
+                CpuKernels.Ensure(Options.CpuKernels, bfloat16: false, _logger);
+            }
+
             using var generator = new Generator((ulong)seed, device);
             using var mode = new NetworkModeScope(network, Options.BatchNormMode);
             using var noGrad = no_grad();

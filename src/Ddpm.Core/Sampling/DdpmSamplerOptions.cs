@@ -15,6 +15,16 @@ public sealed class DdpmSamplerOptions
     /// <value>The default value is null (<see cref="Environment.ProcessorCount"/> threads). Valid values: null or 1 to 1024.</value>
     public int? Threads { get; set; }
 
+    /// <summary>
+    /// Gets or sets which CPU kernels libtorch runs convolutions with (process-wide). Before the first CPU
+    /// sampling step, <see cref="Kernels.CpuKernels.Ensure"/> checks them numerically against float64 and, on
+    /// <see cref="Kernels.CpuKernelPath.Auto"/>, falls back to the fastest path that passes (LibTorch 2.10's
+    /// oneDNN miscomputes on CPUs that hide their cache topology); a forced path is checked too, and refused
+    /// if it fails. Ignored on CUDA.
+    /// </summary>
+    /// <value>The default value is <see cref="Kernels.CpuKernelPath.Auto"/> (the <c>DDPM_CPU_KERNELS</c> environment variable when set, else an automatic choice). Valid values: any <see cref="Kernels.CpuKernelPath"/>.</value>
+    public Kernels.CpuKernelPath CpuKernels { get; set; }
+
     /// <summary>Gets or sets the seed of the sampling noise; the same seed, model and count give the same images on the CPU. Null draws one at random.</summary>
     /// <value>The default value is null. Valid values: null or any non-negative integer.</value>
     public int? Seed { get; set; }

@@ -20,6 +20,11 @@ public sealed class DdpmSamplerOptionsValidator : IValidateOptions<DdpmSamplerOp
             failures.Add(threads);
         }
 
+        if (!Enum.IsDefined(options.CpuKernels))
+        {
+            failures.Add($"CpuKernels is {(int)options.CpuKernels}, which is not a CpuKernelPath; use Auto, OneDnn, OneDnnAvx, OneDnnSse41 or OneDnnOff.");
+        }
+
         if (options.Seed is < 0)
         {
             failures.Add($"Seed is {options.Seed}; it must be null or a non-negative integer.");

@@ -4,6 +4,7 @@ using Ddpm.Core.Checkpoints;
 using Ddpm.Core.Data;
 using Ddpm.Core.Diffusion;
 using Ddpm.Core.Imaging;
+using Ddpm.Core.Kernels;
 using Ddpm.Core.Models;
 using Ddpm.Core.Sampling;
 using Microsoft.Extensions.Logging;
@@ -141,11 +142,13 @@ public sealed class DdpmTrainer
             if (resume is not null)
             {
                 run.Restore(resume);
+                run.FreshRun = false;
                 _logger.LogInformation("Resuming from {Path} at step {Step}", resume.Path, run.Step);
             }
             else if (Options.FineTuneFrom is string source)
             {
                 FineTune(run, source);
+                run.FreshRun = false;
             }
 
             resume?.Dispose();
@@ -166,6 +169,9 @@ public sealed class DdpmTrainer
         using (run)
         using (CpuThreads.Use(Options.Threads))
         {
+            run.CpuKernels = run.Device.type == DeviceType.CPU
+                ? CpuKernels.Ensure(Options.CpuKernels, Options.Precision == TrainingPrecision.BFloat16, _logger)
+                : null;
             int accumulation = Options.GradientAccumulationSteps;
             run.TotalSteps = Options.MaxSteps ?? Math.Max(1, (long)plan.BatchesPerEpoch * Options.Epochs / accumulation);
             CheckpointStore? store = Options.CheckpointDirectory is null ? null : new CheckpointStore(Options.CheckpointDirectory, Options.CheckpointsToKeep, _logger);

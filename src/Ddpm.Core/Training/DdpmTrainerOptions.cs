@@ -109,6 +109,16 @@ public sealed class DdpmTrainerOptions
     /// <value>The default value is null (<see cref="Environment.ProcessorCount"/> threads). Valid values: null or 1 to 1024.</value>
     public int? Threads { get; set; }
 
+    /// <summary>
+    /// Gets or sets which CPU kernels libtorch runs convolutions with (process-wide). Before the first CPU
+    /// training step (with the bfloat16 kernels when <see cref="Precision"/> asks for them), <see cref="Kernels.CpuKernels.Ensure"/> checks them numerically against float64 and, on
+    /// <see cref="Kernels.CpuKernelPath.Auto"/>, falls back to the fastest path that passes (LibTorch 2.10's
+    /// oneDNN miscomputes on CPUs that hide their cache topology); a forced path is checked too, and refused
+    /// if it fails. Ignored on CUDA.
+    /// </summary>
+    /// <value>The default value is <see cref="Kernels.CpuKernelPath.Auto"/> (the <c>DDPM_CPU_KERNELS</c> environment variable when set, else an automatic choice). Valid values: any <see cref="Kernels.CpuKernelPath"/>.</value>
+    public Kernels.CpuKernelPath CpuKernels { get; set; }
+
     /// <summary>Gets or sets the seed for weight initialisation, shuffling, flips, timesteps and noise; null draws one at random (and logs it).</summary>
     /// <value>The default value is null. Valid values: null or any non-negative integer.</value>
     public int? Seed { get; set; }

@@ -2,6 +2,7 @@ using System.Text.Json;
 using Ddpm.Core.Checkpoints;
 using Ddpm.Core.Data;
 using Ddpm.Core.Diffusion;
+using Ddpm.Core.Kernels;
 using Ddpm.Core.Models;
 using TorchSharp;
 using TorchSharp.Modules;
@@ -77,6 +78,12 @@ internal sealed class TrainingRun : IDisposable
 
     public long Step { get; private set; }
 
+    /// <summary>The CPU kernel path checked before the first step; null on CUDA.</summary>
+    public CpuKernelSelection? CpuKernels { get; set; }
+
+    /// <summary>Whether the run started from newly initialised weights (not resumed, not fine-tuned).</summary>
+    public bool FreshRun { get; set; } = true;
+
     public int Epoch { get; set; }
 
     public long ParameterCount => _parameters.Sum(p => p.numel());
@@ -130,7 +137,7 @@ internal sealed class TrainingRun : IDisposable
             double value = loss.item<float>();
             if (!double.IsFinite(value))
             {
-                throw new TrainingDivergedException(Step + 1, value, learningRate, lastCheckpoint);
+                throw new TrainingDivergedException(Step + 1, value, learningRate, lastCheckpoint, CpuKernels, FreshRun);
             }
 
             (accumulation == 1 ? loss : loss / accumulation).backward();

@@ -119,6 +119,7 @@ public sealed class DdpmSamplerTests
         var badSeed = () => new DdpmSampler(new DdpmSamplerOptions { Seed = -2 });
         var badDevice = () => new DdpmSampler(new DdpmSamplerOptions { Device = "tpu" });
         var badThreads = () => new DdpmSampler(new DdpmSamplerOptions { Threads = 0 });
+        var badKernels = () => new DdpmSampler(new DdpmSamplerOptions { CpuKernels = (Ddpm.Core.Kernels.CpuKernelPath)9 });
         using DdpmModel model = TinyModels.Untrained();
         var badCount = () => new DdpmSampler().Sample(model, 0);
 
@@ -126,6 +127,7 @@ public sealed class DdpmSamplerTests
         badSeed.Should().Throw<OptionsValidationException>().WithMessage("Seed is -2*");
         badDevice.Should().Throw<OptionsValidationException>().WithMessage("Device is \"tpu\"*");
         badThreads.Should().Throw<OptionsValidationException>().WithMessage("Threads is 0; it must be null (all * logical cores) or lie in [1, 1024].");
+        badKernels.Should().Throw<OptionsValidationException>().WithMessage("CpuKernels is 9, which is not a CpuKernelPath; use Auto, OneDnn, OneDnnAvx, OneDnnSse41 or OneDnnOff.");
         badCount.Should().Throw<ArgumentOutOfRangeException>().WithParameterName("count");
     }
 
@@ -139,5 +141,6 @@ public sealed class DdpmSamplerTests
         options.BatchSize.Should().Be(64);
         options.ClampEachStep.Should().BeTrue();
         options.BatchNormMode.Should().Be(BatchNormMode.RunningStatistics);
+        options.CpuKernels.Should().Be(Ddpm.Core.Kernels.CpuKernelPath.Auto);
     }
 }

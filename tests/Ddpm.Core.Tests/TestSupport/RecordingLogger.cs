@@ -18,6 +18,17 @@ internal sealed class RecordingLogger<T> : ILogger<T>
         }
     }
 
+    public IReadOnlyList<(LogLevel Level, string Message)> Entries
+    {
+        get
+        {
+            lock (_entries)
+            {
+                return _entries.ToList();
+            }
+        }
+    }
+
     public IDisposable? BeginScope<TState>(TState state)
         where TState : notnull => null;
 

@@ -23,6 +23,7 @@ public sealed class DdpmTrainerOptionsTests
         options.Seed.Should().BeNull();
         options.Threads.Should().BeNull("null uses every logical core");
         options.Precision.Should().Be(TrainingPrecision.Float32);
+        options.CpuKernels.Should().Be(Ddpm.Core.Kernels.CpuKernelPath.Auto, "the environment variable, else the fastest path that passes the check");
         options.Timesteps.Should().Be(1000, "at the notebook's T = 300 the linear schedule leaves ᾱ_T ≈ 0.05 of signal that pure-noise sampling lacks");
         options.Schedule.Should().BeSameAs(KnownBetaSchedules.Linear);
         options.Network.Should().BeNull("the trainer builds UNetPresets.Small for the dataset's channels");
@@ -63,6 +64,7 @@ public sealed class DdpmTrainerOptionsTests
         { o => o.Device = "gpu", "Device is \"gpu\", which is not a device; use \"cpu\", \"cuda\" or \"cuda:N\" (N = 0, 1, ...)." },
         { o => o.Device = "", "Device is empty; use \"cpu\", \"cuda\" or \"cuda:N\"." },
         { o => o.Seed = -1, "Seed is -1; it must be null or a non-negative integer." },
+        { o => o.CpuKernels = (Ddpm.Core.Kernels.CpuKernelPath)5, "CpuKernels is 5, which is not a CpuKernelPath; use Auto, OneDnn, OneDnnAvx, OneDnnSse41 or OneDnnOff." },
         { o => o.Threads = 0, $"Threads is 0; it must be null (all {Environment.ProcessorCount} logical cores) or lie in [1, 1024]." },
         { o => o.Threads = 1025, $"Threads is 1025; it must be null (all {Environment.ProcessorCount} logical cores) or lie in [1, 1024]." },
         { o => o.Timesteps = 0, "Timesteps is 0; it must lie in [1, 100000] (the notebook uses 300)." },

@@ -37,8 +37,11 @@ public sealed class TensorLeakTests
 
         using (DdpmModel model = trainer.Fit(dataset, new RecordingProgress<TrainingProgress>(_ => counts.Add(Tensor.TotalCount))))
         {
+            // After the first step (which creates Adam's state) the count may never rise. It may fall:
+            // TorchSharp's layer constructors leave a few initialisation tensors to the finaliser (8 per
+            // network of this size; Fit builds two, three in bfloat16), and a GC during the run collects them.
             counts.Should().HaveCount(40);
-            counts.Skip(1).Should().OnlyContain(c => c == counts[0], "after the first step (which creates Adam's state) nothing may accumulate; counts: {0}", string.Join(", ", counts));
+            counts.Zip(counts.Skip(1)).Should().OnlyContain(pair => pair.Second <= pair.First, "nothing may accumulate from step to step; counts: {0}", string.Join(", ", counts));
         }
     }
 

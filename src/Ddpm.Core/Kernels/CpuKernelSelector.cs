@@ -1,0 +1,140 @@
+using Microsoft.Extensions.Logging;
+
+namespace Ddpm.Core.Kernels;
+
+/// <summary>
+/// Chooses, applies and checks the CPU kernel path once per process (<see cref="CpuKernels.Ensure"/>).
+/// Automatic choice: oneDNN at the full instruction set, or limited to SSE4.1 where the CPU hides its cache
+/// topology (running the wrong kernels even once can corrupt memory, and oneDNN cannot be limited after
+/// its first convolution); if that path fails the check, oneDNN off. A forced path is checked too, and
+/// refused if it fails.
+/// </summary>
+internal sealed class CpuKernelSelector(ICpuKernelBackend backend, Func<string?> environment)
+{
+    private readonly Lock _gate = new();
+    private CpuKernelSelection? _current;
+
+    public CpuKernelSelection? Current
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _current;
+            }
+        }
+    }
+
+    public CpuKernelSelection Ensure(CpuKernelPath requested, bool bfloat16, ILogger logger)
+    {
+        lock (_gate)
+        {
+            string? source = null;
+            if (requested == CpuKernelPath.Auto && environment() is { Length: > 0 } text)
+            {
+                if (!CpuKernels.TryParse(text, out requested))
+                {
+                    throw new ArgumentException(
+                        $"The environment variable {CpuKernels.EnvironmentVariable} is '{text}', which is not a CPU kernel path; use auto, onednn, onednn-avx, onednn-sse41 or onednn-off, or unset it.");
+                }
+
+                source = $"{CpuKernels.EnvironmentVariable}={text}";
+            }
+
+            if (_current is { } current && (requested == CpuKernelPath.Auto || requested == current.Path))
+            {
+                if (bfloat16 && !current.BFloat16Checked)
+                {
+                    CpuKernelCheckResult check = backend.Check(bfloat16: true);
+                    if (!check.Passed)
+                    {
+                        throw new CpuKernelCheckException(
+                            $"bfloat16 training was asked for, but the CPU's bfloat16 kernels compute wrongly on the path in effect ({CpuKernels.Describe(current.Path)}): {check}. Train in Float32 (TrainingPrecision.Float32, --precision fp32).",
+                            [.. current.Attempts, new CpuKernelAttempt(current.Path, check, null)]);
+                    }
+
+                    _current = current.WithCheck(check);
+                    logger.LogInformation("CPU kernels: bfloat16 checked on {Path}: {Check}", CpuKernels.Describe(current.Path), check);
+                }
+
+                return _current;
+            }
+
+            _current = requested == CpuKernelPath.Auto
+                ? SelectAutomatically(bfloat16, logger)
+                : SelectForced(requested, source ?? $"{CpuKernels.Name(requested)} was asked for", bfloat16, logger);
+            return _current;
+        }
+    }
+
+    private CpuKernelSelection SelectAutomatically(bool bfloat16, ILogger logger)
+    {
+        CpuKernelPath first = backend.IsaLimitFromEnvironment is null && backend.CacheTopologyHidden ? CpuKernelPath.OneDnnSse41 : CpuKernelPath.OneDnn;
+        var attempts = new List<CpuKernelAttempt>();
+        foreach (CpuKernelPath path in new[] { first, CpuKernelPath.OneDnnOff })
+        {
+            CpuKernelAttempt attempt = Try(path, bfloat16);
+            attempts.Add(attempt);
+            if (!attempt.Passed)
+            {
+                continue;
+            }
+
+            string reason = Reason(path, attempts);
+            var selection = new CpuKernelSelection(path, reason, attempts, backend.CpuDescription, backend.CacheTopologyHidden);
+            if (path == CpuKernelPath.OneDnn)
+            {
+                logger.LogInformation("CPU kernels: {Path}, checked: {Check}", CpuKernels.Describe(path), attempt.Check);
+            }
+            else
+            {
+                logger.LogWarning("CPU kernels: {Reason} Checked: {Check}. See docs/troubleshooting.md", reason, attempt.Check);
+            }
+
+            return selection;
+        }
+
+        throw new CpuKernelCheckException(
+            $"No CPU kernel path computes correctly on this CPU ({backend.CpuDescription}), so training and sampling on the CPU would give wrong numbers. {string.Join(" ", attempts.Select(a => a + "."))} Use a GPU (Device = \"cuda\"), or start a new process with {CpuKernels.EnvironmentVariable}=onednn-sse41 if it was not tried; see docs/troubleshooting.md.",
+            attempts);
+    }
+
+    private CpuKernelSelection SelectForced(CpuKernelPath path, string source, bool bfloat16, ILogger logger)
+    {
+        CpuKernelAttempt attempt = Try(path, bfloat16);
+        if (!attempt.Passed)
+        {
+            throw new CpuKernelCheckException(
+                attempt.Check is null
+                    ? $"{source}, but {CpuKernels.Describe(path)} cannot be used in this process: {attempt.Unusable}."
+                    : $"{source}, but {CpuKernels.Describe(path)} computes wrongly on this CPU ({backend.CpuDescription}): {attempt.Check}. Use {CpuKernels.EnvironmentVariable}=auto (or unset it) to let Ddpm.Core choose a path that passes.",
+                [attempt]);
+        }
+
+        logger.LogInformation("CPU kernels: {Path} ({Source}), checked: {Check}", CpuKernels.Describe(path), source, attempt.Check);
+        return new CpuKernelSelection(path, $"{source}.", [attempt], backend.CpuDescription, backend.CacheTopologyHidden);
+    }
+
+    private CpuKernelAttempt Try(CpuKernelPath path, bool bfloat16) =>
+        backend.TryApply(path) is string unusable
+            ? new CpuKernelAttempt(path, null, unusable)
+            : new CpuKernelAttempt(path, backend.Check(bfloat16), null);
+
+    private string DescribeWithLimit(CpuKernelPath path) =>
+        path == CpuKernelPath.OneDnn && backend.IsaLimitFromEnvironment is string isa
+            ? $"oneDNN limited by {LibTorchCpuBackend.IsaVariable}={isa} from the environment"
+            : CpuKernels.Describe(path);
+
+    private string Reason(CpuKernelPath chosen, List<CpuKernelAttempt> attempts)
+    {
+        string hidden = $"This CPU ({backend.CpuDescription}) reads its cache-topology CPUID leaf (0x8000001D) as zeros, which makes LibTorch 2.10's oneDNN compute some float32 convolutions wrongly with its AVX, AVX2 and AVX-512 kernels";
+        string failed = attempts.Count > 1 ? $"{DescribeWithLimit(attempts[0].Path)} failed the kernel check ({attempts[0].Check?.ToString() ?? attempts[0].Unusable}), " : string.Empty;
+        return chosen switch
+        {
+            CpuKernelPath.OneDnn when backend.IsaLimitFromEnvironment is string isa => $"oneDNN, limited by {LibTorchCpuBackend.IsaVariable}={isa} from the environment, passed the kernel check.",
+            CpuKernelPath.OneDnn => "oneDNN at the full instruction set passed the kernel check.",
+            CpuKernelPath.OneDnnSse41 => $"{hidden}; Ddpm.Core limits oneDNN to SSE4.1 for this process, about 40% of full speed. {CpuKernels.EnvironmentVariable}=onednn or onednn-avx forces a wider instruction set (still checked, and refused if wrong).",
+            _ => $"{failed}so Ddpm.Core switched oneDNN off for this process (libtorch's own kernels, about a third of oneDNN's speed).{(backend.CacheTopologyHidden || backend.IsaLimitFromEnvironment is not null ? string.Empty : $" A process started with {CpuKernels.EnvironmentVariable}=onednn-sse41 may be faster (it is checked too).")}",
+        };
+    }
+}
