@@ -34,6 +34,7 @@ public sealed class SampleQualityEvaluator : IDisposable
 
     /// <summary>Loads the classifier and the test-set feature statistics shipped in the package.</summary>
     /// <returns>The evaluator; the caller owns it.</returns>
+    /// <exception cref="CpuKernelCheckException">No CPU kernel path computes correctly on this CPU, so the classifier's scores would be wrong; see <see cref="CpuKernels.Ensure"/>.</exception>
     public static SampleQualityEvaluator Load()
     {
         // The classifier runs on the CPU: its convolutions must be right for the scores to be.

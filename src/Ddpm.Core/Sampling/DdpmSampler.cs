@@ -69,6 +69,7 @@ public sealed class DdpmSampler
     /// <exception cref="ArgumentException"><see cref="DdpmSamplerOptions.Steps"/> exceeds the model's T.</exception>
     /// <exception cref="InvalidOperationException">The requested device is unavailable or differs from the model's.</exception>
     /// <exception cref="OperationCanceledException">The token was cancelled.</exception>
+    /// <exception cref="CpuKernelCheckException">Sampling on the CPU, and no CPU kernel path computes correctly (or the one forced by <see cref="DdpmSamplerOptions.CpuKernels"/> does not); see <see cref="CpuKernels.Ensure"/>.</exception>
     public Tensor Sample(
         DdpmModel model,
         int count,

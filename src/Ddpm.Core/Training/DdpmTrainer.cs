@@ -47,6 +47,7 @@ public sealed class DdpmTrainer
     /// <exception cref="ArgumentException">The dataset is empty, smaller than the batch, or its shape does not fit the network.</exception>
     /// <exception cref="InvalidOperationException">The device is unavailable.</exception>
     /// <exception cref="TrainingDivergedException">The loss became NaN or infinite.</exception>
+    /// <exception cref="CpuKernelCheckException">Training on the CPU, and no CPU kernel path computes correctly (or the one forced by <see cref="DdpmTrainerOptions.CpuKernels"/> does not); see <see cref="CpuKernels.Ensure"/>.</exception>
     /// <exception cref="TrainingCanceledException">The token was cancelled.</exception>
     public DdpmModel Fit(IImageDataset dataset, IProgress<TrainingProgress>? progress = null, CancellationToken cancellationToken = default) =>
         FitConfigured(dataset, resumeFrom: null, progress, cancellationToken);

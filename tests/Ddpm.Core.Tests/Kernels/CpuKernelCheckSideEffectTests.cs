@@ -26,18 +26,10 @@ public sealed class CpuKernelCheckSideEffectTests
     public void The_check_leaves_no_tensor_behind()
     {
         CpuKernelCheck.Run(bfloat16: true);
-        Settle();
-        long before = Tensor.TotalCount;
+        long before = LiveTensors.Settle();
 
         CpuKernelCheck.Run(bfloat16: true);
 
         Tensor.TotalCount.Should().Be(before);
-    }
-
-    private static void Settle()
-    {
-        GC.Collect();
-        GC.WaitForPendingFinalizers();
-        GC.Collect();
     }
 }

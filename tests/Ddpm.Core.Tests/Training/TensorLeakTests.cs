@@ -32,7 +32,7 @@ public sealed class TensorLeakTests
             Precision = precision,
             Seed = 9,
         });
-        Settle();
+        LiveTensors.Settle();
         var counts = new List<long>();
 
         using (DdpmModel model = trainer.Fit(dataset, new RecordingProgress<TrainingProgress>(_ => counts.Add(Tensor.TotalCount))))
@@ -50,7 +50,7 @@ public sealed class TensorLeakTests
     {
         using DdpmModel model = TinyModels.Untrained(timesteps: 30);
         var sampler = new DdpmSampler(new DdpmSamplerOptions { Seed = 1, BatchSize = 4, BatchNormMode = BatchNormMode.BatchStatistics });
-        Settle();
+        LiveTensors.Settle();
         long before = Tensor.TotalCount;
         var counts = new List<(int Batch, long Count)>();
 
@@ -70,7 +70,7 @@ public sealed class TensorLeakTests
     {
         using DdpmModel model = TinyModels.Untrained(timesteps: 200);
         var sampler = new DdpmSampler(new DdpmSamplerOptions { Seed = 1, BatchSize = 4 });
-        Settle();
+        LiveTensors.Settle();
         long before = Tensor.TotalCount;
         using var cancellation = new CancellationTokenSource();
         using var thirdStep = new ManualResetEventSlim();
@@ -101,15 +101,7 @@ public sealed class TensorLeakTests
         act.Should().Throw<OperationCanceledException>().Which.CancellationToken.Should().Be(cancellation.Token);
         canceller.Join();
         steps.Should().Be(3, "the sampler stops before the step after the one during which the token was cancelled");
-        Settle();
+        LiveTensors.Settle();
         Tensor.TotalCount.Should().Be(before, "the batch in progress is disposed when sampling stops");
-    }
-
-    private static void Settle()
-    {
-        // Let tensors that earlier tests dropped without disposing be finalised now, not mid-measurement.
-        GC.Collect();
-        GC.WaitForPendingFinalizers();
-        GC.Collect();
     }
 }
