@@ -20,8 +20,8 @@ public static class CpuKernelCheck
     /// <summary>The largest relative error a float32 result may have; rounding gives about 1e-6, wrong kernels 1e-1 or NaN.</summary>
     public const double Float32Tolerance = 1e-4;
 
-    /// <summary>The largest relative error a bfloat16 result may have (8 significant bits give about 4e-3 per value).</summary>
-    public const double BFloat16Tolerance = 3e-2;
+    /// <summary>The largest relative error a bfloat16 result may have: 8 significant bits give about 4e-3 per rounding, and attention rounds several times (about 1e-2 measured); wrong kernels give 1e-1 or NaN.</summary>
+    public const double BFloat16Tolerance = 5e-2;
 
     private static readonly (int In, int Out, int Kernel, int Stride, int Size)[] Convolutions =
     [
