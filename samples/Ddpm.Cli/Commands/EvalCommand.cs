@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Text.Json;
 using Ddpm.Cli.Settings;
 using Ddpm.Core.Evaluation;
+using Ddpm.Core.Kernels;
 using Spectre.Console;
 
 namespace Ddpm.Cli.Commands;
@@ -27,6 +28,8 @@ internal static class EvalCommand
                 throw new UsageException($"The folder '{folder}' does not exist; give the folder of sample images.");
             }
 
+            // The path --cpu-kernels asks for, with its warning, before the evaluator's own (automatic) call.
+            CpuKernels.Ensure(cli.CpuKernels, logger: cli.Logging.CreateLogger("Ddpm.Core.Kernels"));
             using var evaluator = SampleQualityEvaluator.Load();
             SampleQuality quality = evaluator.EvaluateFolder(folder);
             if (parse.GetValue(Json))

@@ -93,14 +93,14 @@ public static class CpuKernelCheck
         {
             using var scope = NewDisposeScope();
             Tensor x = Draw([batch, input, size, size]);
-            Tensor w = Draw(transposed ? [input, output, kernel, kernel] : [output, input, kernel, kernel]) / Math.Sqrt(input * kernel * kernel);
+            Tensor w = Draw(transposed ? [input, output, kernel, kernel] : [output, input, kernel, kernel], scale: 1 / Math.Sqrt(input * kernel * kernel));
             Compare(name, [x, w], inputs => convolution(inputs[0], inputs[1], stride, padding), ["forward", "input-grad", "weight-grad"]);
         }
 
         public void GroupNorm(int groups, int channels, int size)
         {
             using var scope = NewDisposeScope();
-            Tensor x = Draw([4, channels, size, size]) * 3 + 1;
+            Tensor x = Draw([4, channels, size, size], scale: 3, shift: 1);
             Tensor weight = Draw([channels]);
             Tensor bias = Draw([channels]);
 
@@ -111,7 +111,7 @@ public static class CpuKernelCheck
         public void BatchNorm(int channels, int size)
         {
             using var scope = NewDisposeScope();
-            Tensor x = Draw([4, channels, size, size]) * 2 - 1;
+            Tensor x = Draw([4, channels, size, size], scale: 2, shift: -1);
             Tensor weight = Draw([channels]);
             Tensor bias = Draw([channels]);
             Compare($"batch norm {channels} {size}x{size}", [x, weight, bias], inputs => nn.functional.batch_norm(inputs[0], null, null, inputs[1], inputs[2], training: true), ["forward", "input-grad", "weight-grad", "bias-grad"], parametersFloat32: true);
@@ -121,7 +121,7 @@ public static class CpuKernelCheck
         {
             using var scope = NewDisposeScope();
             Tensor x = Draw([64, input]);
-            Tensor w = Draw([output, input]) / Math.Sqrt(input);
+            Tensor w = Draw([output, input], scale: 1 / Math.Sqrt(input));
             Compare($"linear {input}→{output}", [x, w], inputs => nn.functional.linear(inputs[0], inputs[1]), ["forward", "input-grad", "weight-grad"]);
         }
 
@@ -139,7 +139,8 @@ public static class CpuKernelCheck
         }
 
         /// <summary>Draws float64 values that the checked precision represents exactly, so both sides see the same inputs.</summary>
-        private Tensor Draw(long[] shape) => randn(shape, ScalarType.Float64, generator: generator).to(type).to(ScalarType.Float64);
+        private Tensor Draw(long[] shape, double scale = 1, double shift = 0) =>
+            (randn(shape, ScalarType.Float64, generator: generator) * scale + shift).to(type).to(ScalarType.Float64);
 
         private void Compare(string name, Tensor[] inputs, Func<Tensor[], Tensor> compute, string[] quantities, bool parametersFloat32 = false)
         {

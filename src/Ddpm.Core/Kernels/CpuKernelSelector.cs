@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using Microsoft.Extensions.Logging;
 
 namespace Ddpm.Core.Kernels;
@@ -29,8 +30,10 @@ internal sealed class CpuKernelSelector(ICpuKernelBackend backend, Func<string?>
     {
         lock (_gate)
         {
+            // The environment variable makes the first choice only: afterwards Auto keeps what is in effect,
+            // so a path forced by the options is not undone by a later call (a preview sampler's, say).
             string? source = null;
-            if (requested == CpuKernelPath.Auto && environment() is { Length: > 0 } text)
+            if (requested == CpuKernelPath.Auto && _current is null && environment() is { Length: > 0 } text)
             {
                 if (!CpuKernels.TryParse(text, out requested))
                 {
@@ -41,39 +44,49 @@ internal sealed class CpuKernelSelector(ICpuKernelBackend backend, Func<string?>
                 source = $"{CpuKernels.EnvironmentVariable}={text}";
             }
 
-            if (_current is { } current && (requested == CpuKernelPath.Auto || requested == current.Path))
+            if (_current is null || (requested != CpuKernelPath.Auto && requested != _current.Path))
             {
-                if (bfloat16 && !current.BFloat16Checked)
+                CpuKernelSelection? previous = _current;
+                try
                 {
-                    CpuKernelCheckResult check = backend.Check(bfloat16: true);
-                    if (!check.Passed)
-                    {
-                        throw new CpuKernelCheckException(
-                            $"bfloat16 training was asked for, but the CPU's bfloat16 kernels compute wrongly on the path in effect ({CpuKernels.Describe(current.Path)}): {check}. Train in Float32 (TrainingPrecision.Float32, --precision fp32).",
-                            [.. current.Attempts, new CpuKernelAttempt(current.Path, check, null)]);
-                    }
-
-                    _current = current.WithCheck(check);
-                    logger.LogInformation("CPU kernels: bfloat16 checked on {Path}: {Check}", CpuKernels.Describe(current.Path), check);
+                    // The path is chosen on float32; bfloat16 is checked on top, the same way whenever it is first asked for.
+                    _current = requested == CpuKernelPath.Auto
+                        ? SelectAutomatically(logger)
+                        : SelectForced(requested, source ?? $"{CpuKernels.Name(requested)} was asked for", logger);
                 }
-
-                return _current;
+                catch (CpuKernelCheckException) when (previous is not null)
+                {
+                    // Put back the path that passed, so nothing runs on the kernels that just failed.
+                    _current = backend.TryApply(previous.Path) is null ? previous : null;
+                    throw;
+                }
             }
 
-            _current = requested == CpuKernelPath.Auto
-                ? SelectAutomatically(bfloat16, logger)
-                : SelectForced(requested, source ?? $"{CpuKernels.Name(requested)} was asked for", bfloat16, logger);
+            if (bfloat16 && !_current.BFloat16Checked)
+            {
+                CpuKernelCheckResult check = backend.Check(bfloat16: true);
+                if (!check.Passed)
+                {
+                    throw new CpuKernelCheckException(
+                        $"bfloat16 training was asked for, but the CPU's bfloat16 kernels compute wrongly on the path in effect ({CpuKernels.Describe(_current.Path)}): {check}. Train in Float32 (TrainingPrecision.Float32, --precision fp32).",
+                        [.. _current.Attempts, new CpuKernelAttempt(_current.Path, check, null)]);
+                }
+
+                _current = _current.WithCheck(check);
+                logger.LogInformation("CPU kernels: bfloat16 checked on {Path}: {Check}", CpuKernels.Describe(_current.Path), check);
+            }
+
             return _current;
         }
     }
 
-    private CpuKernelSelection SelectAutomatically(bool bfloat16, ILogger logger)
+    private CpuKernelSelection SelectAutomatically(ILogger logger)
     {
         CpuKernelPath first = backend.IsaLimitFromEnvironment is null && backend.CacheTopologyHidden ? CpuKernelPath.OneDnnSse41 : CpuKernelPath.OneDnn;
         var attempts = new List<CpuKernelAttempt>();
         foreach (CpuKernelPath path in new[] { first, CpuKernelPath.OneDnnOff })
         {
-            CpuKernelAttempt attempt = Try(path, bfloat16);
+            CpuKernelAttempt attempt = Try(path);
             attempts.Add(attempt);
             if (!attempt.Passed)
             {
@@ -99,9 +112,9 @@ internal sealed class CpuKernelSelector(ICpuKernelBackend backend, Func<string?>
             attempts);
     }
 
-    private CpuKernelSelection SelectForced(CpuKernelPath path, string source, bool bfloat16, ILogger logger)
+    private CpuKernelSelection SelectForced(CpuKernelPath path, string source, ILogger logger)
     {
-        CpuKernelAttempt attempt = Try(path, bfloat16);
+        CpuKernelAttempt attempt = Try(path);
         if (!attempt.Passed)
         {
             throw new CpuKernelCheckException(
@@ -115,10 +128,23 @@ internal sealed class CpuKernelSelector(ICpuKernelBackend backend, Func<string?>
         return new CpuKernelSelection(path, $"{source}.", [attempt], backend.CpuDescription, backend.CacheTopologyHidden);
     }
 
-    private CpuKernelAttempt Try(CpuKernelPath path, bool bfloat16) =>
-        backend.TryApply(path) is string unusable
-            ? new CpuKernelAttempt(path, null, unusable)
-            : new CpuKernelAttempt(path, backend.Check(bfloat16), null);
+    private CpuKernelAttempt Try(CpuKernelPath path)
+    {
+        if (backend.TryApply(path) is string unusable)
+        {
+            return new CpuKernelAttempt(path, null, unusable);
+        }
+
+        try
+        {
+            return new CpuKernelAttempt(path, backend.Check(bfloat16: false), null);
+        }
+        catch (Exception e) when (e is ExternalException or InvalidOperationException or ArgumentException)
+        {
+            // A kernel that throws (a libtorch error) fails like one that computes wrongly; the next path is tried.
+            return new CpuKernelAttempt(path, null, $"the check itself failed: {e.Message.Split('\n')[0]}");
+        }
+    }
 
     private string DescribeWithLimit(CpuKernelPath path) =>
         path == CpuKernelPath.OneDnn && backend.IsaLimitFromEnvironment is string isa
@@ -134,7 +160,7 @@ internal sealed class CpuKernelSelector(ICpuKernelBackend backend, Func<string?>
             CpuKernelPath.OneDnn when backend.IsaLimitFromEnvironment is string isa => $"oneDNN, limited by {LibTorchCpuBackend.IsaVariable}={isa} from the environment, passed the kernel check.",
             CpuKernelPath.OneDnn => "oneDNN at the full instruction set passed the kernel check.",
             CpuKernelPath.OneDnnSse41 => $"{hidden}; Ddpm.Core limits oneDNN to SSE4.1 for this process, about 40% of full speed. {CpuKernels.EnvironmentVariable}=onednn or onednn-avx forces a wider instruction set (still checked, and refused if wrong).",
-            _ => $"{failed}so Ddpm.Core switched oneDNN off for this process (libtorch's own kernels, about a third of oneDNN's speed).{(backend.CacheTopologyHidden || backend.IsaLimitFromEnvironment is not null ? string.Empty : $" A process started with {CpuKernels.EnvironmentVariable}=onednn-sse41 may be faster (it is checked too).")}",
+            _ => $"{failed}so Ddpm.Core switched oneDNN off for this process (libtorch's own kernels, about a quarter of oneDNN's speed).{(backend.CacheTopologyHidden || backend.IsaLimitFromEnvironment is not null ? string.Empty : $" A process started with {CpuKernels.EnvironmentVariable}=onednn-sse41 may be faster (it is checked too).")}",
         };
     }
 }

@@ -6,9 +6,9 @@ namespace Ddpm.Core.Kernels;
 /// <summary>
 /// Makes sure the CPU kernels compute correctly before anything trains or samples on the CPU.
 /// LibTorch 2.10's oneDNN computes some float32 convolutions wrongly on CPUs that hide their cache
-/// topology (AMD Zen 5 cloud VMs). <see cref="Ensure"/> runs <see cref="CpuKernelCheck"/> once per
-/// process, and if the kernels in effect fail it, switches to the fastest path that passes and logs
-/// one warning naming the cause and the choice; if none passes, it refuses. <see cref="Training.DdpmTrainer"/>
+/// topology (AMD Zen 5 cloud VMs). <see cref="Ensure"/> runs <see cref="CpuKernelCheck"/> before the
+/// first CPU work and, where the kernels it would use fail (or are known to fail), takes the fastest
+/// path that passes and logs one warning naming the cause and the choice; if none passes, it refuses. <see cref="Training.DdpmTrainer"/>
 /// and <see cref="Sampling.DdpmSampler"/> call it before their first CPU step, so applications need
 /// not; call it yourself to choose a path or to report on a machine (<c>ddpm doctor</c> does).
 /// </summary>
@@ -40,15 +40,18 @@ public static class CpuKernels
     /// <summary>Gets the CPU as CPUID names it, e.g. <c>AuthenticAMD family 26 model 2</c> (the architecture on non-x86 CPUs).</summary>
     public static string Cpu => CpuTopology.Description;
 
-    /// <summary>Gets whether the CPU reads its cache-topology CPUID leaf as zeros, the condition under which LibTorch 2.10's oneDNN miscomputes; <see cref="Ensure"/> then starts from <see cref="CpuKernelPath.OneDnnAvx"/>.</summary>
+    /// <summary>Gets whether the CPU reads its cache-topology CPUID leaf as zeros, the condition under which LibTorch 2.10's oneDNN miscomputes; <see cref="Ensure"/> then starts from <see cref="CpuKernelPath.OneDnnSse41"/>.</summary>
     public static bool CacheTopologyHidden => CpuTopology.CacheTopologyHidden;
 
     /// <summary>Gets the path in effect and its check, or null before <see cref="Ensure"/> has run in this process.</summary>
     public static CpuKernelSelection? Current => Selector.IsValueCreated ? Selector.Value.Current : null;
 
     /// <summary>
-    /// Chooses and checks the CPU kernel path, once per process; later calls return the same selection
-    /// (adding the bfloat16 cases the first time they are asked for). Thread-safe.
+    /// Chooses and checks the CPU kernel path. The first call decides; later calls with
+    /// <see cref="CpuKernelPath.Auto"/> return the same selection (adding the bfloat16 cases the first time
+    /// they are asked for), and a call naming another path switches to it if it passes (otherwise the
+    /// path that passed before is put back). Concurrent calls are serialised, but switching changes
+    /// process-wide libtorch settings: choose the path before CPU work starts on other threads.
     /// </summary>
     /// <param name="path">
     /// The path to use; <see cref="CpuKernelPath.Auto"/> (the default) reads <see cref="EnvironmentVariable"/>
@@ -56,10 +59,11 @@ public static class CpuKernels
     /// before oneDNN's first convolution in the process, so call this early if you force one.
     /// </param>
     /// <param name="bfloat16">Also check the bfloat16 kernels, for <see cref="Training.TrainingPrecision.BFloat16"/> training.</param>
-    /// <param name="logger">Receives one line naming the path: information when oneDNN runs at full speed, a warning naming the cause when it does not; null logs nothing.</param>
+    /// <param name="logger">Receives one line naming the path: information when oneDNN runs at full speed or a path was asked for, a warning naming the cause when the automatic choice is slower; null logs nothing.</param>
     /// <returns>The path in effect, why, and the check it passed.</returns>
     /// <exception cref="CpuKernelCheckException">No usable path passes the check, a forced path fails it or cannot be used, or the bfloat16 kernels fail.</exception>
     /// <exception cref="ArgumentException"><see cref="EnvironmentVariable"/> holds an unknown name, or <paramref name="path"/> is not a defined value.</exception>
+    /// <exception cref="InvalidOperationException">The C library refused to set <c>ONEDNN_MAX_CPU_ISA</c> in the process environment.</exception>
     public static CpuKernelSelection Ensure(CpuKernelPath path = CpuKernelPath.Auto, bool bfloat16 = false, ILogger? logger = null)
     {
         if (!Enum.IsDefined(path))

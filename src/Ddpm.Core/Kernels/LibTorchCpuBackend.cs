@@ -71,9 +71,9 @@ internal sealed class LibTorchCpuBackend : ICpuKernelBackend
 
     public CpuKernelCheckResult Check(bool bfloat16)
     {
-        CpuKernelCheckResult result = CpuKernelCheck.Run(bfloat16);
+        // Set first: even a check that throws may have run oneDNN, which fixes its instruction set.
         _oneDnnRan |= _switches.OneDnn;
-        return result;
+        return CpuKernelCheck.Run(bfloat16);
     }
 
     /// <summary>Sets libtorch's oneDNN and NNPACK switches. The instruction-set-limited paths and oneDNN off are chosen where NNPACK cannot start, so they switch it off rather than have libtorch warn at every convolution.</summary>

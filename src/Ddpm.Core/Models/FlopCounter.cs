@@ -68,6 +68,12 @@ public static class FlopCounter
             using var noGrad = no_grad();
             using var scope = NewDisposeScope();
             Device device = network.parameters().FirstOrDefault()?.device ?? CPU;
+            if (device.type == DeviceType.CPU)
+            {
+                // Counting runs the network once; the kernels are chosen before oneDNN's first convolution.
+                Kernels.CpuKernels.Ensure();
+            }
+
             network.call(zeros(new long[] { 1, shape.Channels, shape.Height, shape.Width }, device: device), zeros(new long[] { 1 }, dtype: ScalarType.Int64, device: device));
         }
         finally

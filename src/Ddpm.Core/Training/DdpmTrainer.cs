@@ -66,6 +66,7 @@ public sealed class DdpmTrainer
     /// <returns>The trained model; the caller owns it.</returns>
     /// <exception cref="FileNotFoundException">No checkpoint was found at <paramref name="resumeFrom"/>.</exception>
     /// <exception cref="CheckpointFormatException">The checkpoint is damaged or was made with another network, schedule or image shape.</exception>
+    /// <exception cref="CpuKernelCheckException">Training on the CPU, and no CPU kernel path computes correctly (or the one forced does not); see <see cref="CpuKernels.Ensure"/>.</exception>
     public DdpmModel Fit(IImageDataset dataset, string resumeFrom, IProgress<TrainingProgress>? progress = null, CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(resumeFrom);
@@ -82,6 +83,7 @@ public sealed class DdpmTrainer
     /// <param name="progress">Receives a report after every optimiser step; null reports nothing.</param>
     /// <param name="cancellationToken">Stops training after the current step (see the first overload).</param>
     /// <returns>The trained model, with the network in eval mode; the caller owns it.</returns>
+    /// <exception cref="CpuKernelCheckException">Training on the CPU, and no CPU kernel path computes correctly (or the one forced does not); see <see cref="CpuKernels.Ensure"/>.</exception>
     public DdpmModel Fit(
         IImageDataset dataset,
         nn.Module<Tensor, Tensor, Tensor> network,
@@ -99,7 +101,11 @@ public sealed class DdpmTrainer
         int seed = Options.Seed ?? DrawSeed();
         Device device = TorchDevices.Resolve(Options.Device, "DdpmTrainerOptions.Device");
         var plan = CreatePlan(dataset, seed);
-        var run = new TrainingRun(Options, dataset.Shape, network, emaNetwork: null, configuration: null, plan, seed, device, ownsNetwork: false);
+        var run = new TrainingRun(Options, dataset.Shape, network, emaNetwork: null, configuration: null, plan, seed, device, ownsNetwork: false)
+        {
+            // The caller's network may already be trained.
+            FreshRun = false,
+        };
         return Train(dataset, run, plan, progress, cancellationToken);
     }
 

@@ -200,6 +200,59 @@ public sealed class CpuKernelSelectorTests
         selector.Ensure(CpuKernelPath.Auto, false, _logger).Should().BeSameAs(selection, "Auto keeps what is in effect");
     }
 
+    [Fact]
+    public void A_forced_path_that_fails_after_a_good_one_puts_the_good_one_back()
+    {
+        var backend = new FakeKernelBackend { Faulty = [CpuKernelPath.OneDnn] };
+        var selector = new CpuKernelSelector(backend, () => null);
+        CpuKernelSelection good = selector.Ensure(CpuKernelPath.OneDnnOff, false, _logger);
+
+        var act = () => selector.Ensure(CpuKernelPath.OneDnn, false, _logger);
+
+        act.Should().Throw<CpuKernelCheckException>();
+        backend.Applied.Should().Be(CpuKernelPath.OneDnnOff, "nothing may run on the kernels that just failed");
+        selector.Ensure(CpuKernelPath.Auto, false, _logger).Should().BeSameAs(good);
+    }
+
+    [Fact]
+    public void The_environment_variable_makes_the_first_choice_only()
+    {
+        string? variable = null;
+        var backend = new FakeKernelBackend();
+        var selector = new CpuKernelSelector(backend, () => variable);
+        CpuKernelSelection forced = selector.Ensure(CpuKernelPath.OneDnnOff, false, _logger);
+        variable = "onednn";
+
+        CpuKernelSelection later = selector.Ensure(CpuKernelPath.Auto, false, _logger);
+
+        later.Should().BeSameAs(forced, "a later Auto (a preview sampler's) keeps the path the options forced");
+        backend.Checks.Should().Equal((CpuKernelPath.OneDnnOff, false));
+    }
+
+    [Fact]
+    public void A_check_that_throws_counts_as_a_failure_and_the_fallback_is_tried()
+    {
+        var backend = new FakeKernelBackend { Throwing = [CpuKernelPath.OneDnn] };
+
+        CpuKernelSelection selection = new CpuKernelSelector(backend, () => null).Ensure(CpuKernelPath.Auto, false, _logger);
+
+        selection.Path.Should().Be(CpuKernelPath.OneDnnOff);
+        selection.Attempts[0].Unusable.Should().Be("the check itself failed: could not create a primitive");
+    }
+
+    [Fact]
+    public void Bfloat16_asked_for_at_the_first_call_is_checked_on_top_of_the_float32_choice()
+    {
+        var backend = new FakeKernelBackend { FaultyInBFloat16 = [CpuKernelPath.OneDnn] };
+        var selector = new CpuKernelSelector(backend, () => null);
+
+        var act = () => selector.Ensure(CpuKernelPath.Auto, true, _logger);
+
+        act.Should().Throw<CpuKernelCheckException>().WithMessage("bfloat16 training was asked for*Train in Float32*");
+        selector.Current!.Path.Should().Be(CpuKernelPath.OneDnn, "float32 passed at full speed; bfloat16 alone does not slow it down");
+        backend.Checks.Should().Equal((CpuKernelPath.OneDnn, false), (CpuKernelPath.OneDnn, true));
+    }
+
     [Theory]
     [InlineData("auto", CpuKernelPath.Auto)]
     [InlineData("onednn", CpuKernelPath.OneDnn)]

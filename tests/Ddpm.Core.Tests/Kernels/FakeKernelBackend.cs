@@ -14,6 +14,8 @@ internal sealed class FakeKernelBackend : ICpuKernelBackend
 
     public Dictionary<CpuKernelPath, string> Unusable { get; init; } = [];
 
+    public HashSet<CpuKernelPath> Throwing { get; init; } = [];
+
     public bool CacheTopologyHidden { get; init; }
 
     public string CpuDescription => "TestVendor family 99 model 1";
@@ -39,6 +41,11 @@ internal sealed class FakeKernelBackend : ICpuKernelBackend
     {
         CpuKernelPath path = Applied ?? throw new InvalidOperationException("Checked before any path was applied.");
         Checks.Add((path, bfloat16));
+        if (Throwing.Contains(path))
+        {
+            throw new System.Runtime.InteropServices.ExternalException("could not create a primitive\nException raised from ...");
+        }
+
         KernelFunctions functions = Faulty.Contains(path) ? FaultyKernels.WrongForwardForOddChannels
             : FaultyInBFloat16.Contains(path) ? FaultyKernels.WrongBFloat16
             : KernelFunctions.LibTorch;

@@ -13,7 +13,11 @@ public sealed class LibTorchSwitchesTests
     {
         CpuKernels.Ensure();
 
-        LibTorchSwitches.Unavailable.Should().BeNull("Linux x64 LibTorch 2.10 exports at::globalContext and the two setters under their Itanium names");
+        // The names for Windows (MSVC) and macOS are listed too, but only Linux x64 is built and tested here.
+        if (OperatingSystem.IsLinux())
+        {
+            LibTorchSwitches.Unavailable.Should().BeNull("Linux x64 LibTorch 2.10 exports at::globalContext and the two setters under their Itanium names");
+        }
     }
 
     [Fact]
@@ -29,8 +33,10 @@ public sealed class LibTorchSwitchesTests
         {
             // Back to what the path in effect set (through the selector, which knows its switches).
             CpuKernels.Ensure(CpuKernelPath.OneDnnOff);
-            CpuKernels.Ensure(before).Path.Should().Be(before);
+            CpuKernels.Ensure(before);
         }
+
+        CpuKernelCheck.Run().Passed.Should().BeTrue("the path in effect before is back, and it passed");
     }
 
     [Fact]
