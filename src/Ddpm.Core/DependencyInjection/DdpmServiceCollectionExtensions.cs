@@ -2,6 +2,7 @@ using Ddpm.Core.Sampling;
 using Ddpm.Core.Training;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
@@ -68,15 +69,16 @@ public static class DdpmServiceCollectionExtensions
         return services;
     }
 
+    /// <summary>The services every overload adds; a second AddDdpm call adds none of them again (its configuration still applies).</summary>
     private static void AddCore(IServiceCollection services)
     {
         services.AddOptions<DdpmTrainerOptions>().ValidateOnStart();
         services.AddOptions<DdpmSamplerOptions>().ValidateOnStart();
-        services.AddSingleton<IValidateOptions<DdpmTrainerOptions>, DdpmTrainerOptionsValidator>();
-        services.AddSingleton<IValidateOptions<DdpmSamplerOptions>, DdpmSamplerOptionsValidator>();
-        services.AddTransient(provider => new DdpmTrainer(
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<DdpmTrainerOptions>, DdpmTrainerOptionsValidator>());
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<DdpmSamplerOptions>, DdpmSamplerOptionsValidator>());
+        services.TryAddTransient(provider => new DdpmTrainer(
             provider.GetRequiredService<IOptions<DdpmTrainerOptions>>().Value, provider.GetService<ILogger<DdpmTrainer>>()));
-        services.AddTransient(provider => new DdpmSampler(
+        services.TryAddTransient(provider => new DdpmSampler(
             provider.GetRequiredService<IOptions<DdpmSamplerOptions>>().Value, provider.GetService<ILogger<DdpmSampler>>()));
     }
 }

@@ -23,6 +23,22 @@ public sealed class AddDdpmTests
     }
 
     [Fact]
+    public void Adding_twice_registers_each_service_and_validator_once_and_keeps_both_configurations()
+    {
+        var services = new ServiceCollection()
+            .AddDdpm(trainer => trainer.BatchSize = 16)
+            .AddDdpm(trainer => trainer.Epochs = 3);
+
+        services.Count(d => d.ServiceType == typeof(IValidateOptions<DdpmTrainerOptions>)).Should().Be(1);
+        services.Count(d => d.ServiceType == typeof(IValidateOptions<DdpmSamplerOptions>)).Should().Be(1);
+        services.Count(d => d.ServiceType == typeof(DdpmTrainer)).Should().Be(1);
+        services.Count(d => d.ServiceType == typeof(DdpmSampler)).Should().Be(1);
+        using ServiceProvider provider = services.BuildServiceProvider();
+        DdpmTrainerOptions options = provider.GetRequiredService<DdpmTrainer>().Options;
+        (options.BatchSize, options.Epochs).Should().Be((16, 3));
+    }
+
+    [Fact]
     public void Options_bind_from_the_Ddpm_section_of_configuration()
     {
         IConfiguration configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
