@@ -43,6 +43,9 @@ internal static class DdpmCli
         root.Subcommands.Add(ExportCommand.Create(runner));
         root.Subcommands.Add(DoctorCommand.Create(runner));
 
+        // --version names the Ddpm.Core this program was built with, not the entry assembly's version.
+        root.Options.OfType<VersionOption>().Single().Action = new PackageVersionAction();
+
         ParseResult parsed = root.Parse(args);
         if (parsed.Errors.Count > 0)
         {

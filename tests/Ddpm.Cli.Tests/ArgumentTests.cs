@@ -175,6 +175,17 @@ public sealed class ArgumentTests
         run.Error.Should().Contain("\"timesteps\" in ").And.Contain("c.json is 0");
     }
 
+    [Fact]
+    public void Version_is_the_package_version()
+    {
+        string package = typeof(Ddpm.Core.DdpmModel).Assembly.GetName().Version!.ToString(3);
+
+        CliRun run = CliRun.Of("--version");
+
+        run.ExitCode.Should().Be(0, run.ToString());
+        run.Output.Should().StartWith(package + "+", "ddpm ships with the Ddpm.Core it was built from");
+    }
+
     private static TrainSettings Resolve(params string[] args) =>
         TrainCommand.Resolve(TrainCommand.Create((_, _) => 0).Parse(args));
 }
