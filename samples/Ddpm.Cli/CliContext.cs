@@ -11,4 +11,9 @@ namespace Ddpm.Cli;
 /// <param name="Verbose">Whether --verbose was given (stack traces for unexpected errors).</param>
 /// <param name="Cancellation">Cancelled by Ctrl+C: training saves a checkpoint and stops.</param>
 /// <param name="CpuKernels">The CPU kernel path --cpu-kernels asks for; Auto (the default) reads DDPM_CPU_KERNELS and otherwise chooses.</param>
-internal sealed record CliContext(IAnsiConsole Console, TextWriter Error, ILoggerFactory Logging, bool Verbose, CancellationToken Cancellation, CpuKernelPath CpuKernels = CpuKernelPath.Auto);
+/// <param name="Status">Where progress goes: standard error, so that standard output holds only results and --json stays parseable; null uses <paramref name="Console"/>.</param>
+internal sealed record CliContext(IAnsiConsole Console, TextWriter Error, ILoggerFactory Logging, bool Verbose, CancellationToken Cancellation, CpuKernelPath CpuKernels = CpuKernelPath.Auto, IAnsiConsole? Status = null)
+{
+    /// <summary>Gets the console progress is written to.</summary>
+    public IAnsiConsole Progress => Status ?? Console;
+}

@@ -77,7 +77,15 @@ internal static class DdpmCli
             .SetMinimumLevel(verbose ? LogLevel.Information : LogLevel.Warning));
         try
         {
-            return work(new CliContext(console, error, logging, verbose, cancellation, kernels));
+            // Progress goes to standard error, as the logs do, with the interactivity of the result console.
+            IAnsiConsole status = AnsiConsole.Create(new AnsiConsoleSettings
+            {
+                Out = new AnsiConsoleOutput(error),
+                Interactive = console.Profile.Capabilities.Interactive ? InteractionSupport.Yes : InteractionSupport.No,
+                Ansi = console.Profile.Capabilities.Ansi ? AnsiSupport.Yes : AnsiSupport.No,
+                ColorSystem = console.Profile.Capabilities.ColorSystem == ColorSystem.NoColors ? ColorSystemSupport.NoColors : ColorSystemSupport.Detect,
+            });
+            return work(new CliContext(console, error, logging, verbose, cancellation, kernels, status));
         }
         catch (UsageException e)
         {

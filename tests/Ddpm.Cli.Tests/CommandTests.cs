@@ -22,7 +22,15 @@ public sealed class CommandTests(TrainedRunFixture trained) : IClassFixture<Trai
             forward.Width.Should().BeGreaterThan(9 * 16, "the strip shows 10 images of 16 pixels side by side");
         }
 
-        trained.Run.Output.Should().Contain("model.ddpm").And.Contain("step 4/4");
+        trained.Run.Output.Should().Contain("model.ddpm");
+        trained.Run.Error.Should().Contain("step 4/4", "progress goes to standard error");
+    }
+
+    [Fact]
+    public void Progress_goes_to_standard_error_and_results_to_standard_output()
+    {
+        trained.Run.Error.Should().Contain("training: step").And.Contain("sampling: step");
+        trained.Run.Output.Should().NotContain("training: step").And.NotContain("sampling: step").And.Contain("model.ddpm");
     }
 
     [Fact]

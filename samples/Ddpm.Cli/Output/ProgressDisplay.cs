@@ -5,8 +5,8 @@ using Spectre.Console;
 namespace Ddpm.Cli.Output;
 
 /// <summary>
-/// Shows training and sampling progress: a live bar with loss, images/s and ETA on an interactive
-/// terminal, and a plain line every 5% when the output is redirected (logs, CI).
+/// Shows training and sampling progress on standard error: a live bar with loss, images/s and ETA on an
+/// interactive terminal, and a plain line every 5% when the output is redirected (logs, CI).
 /// </summary>
 internal static class ProgressDisplay
 {
@@ -28,12 +28,12 @@ internal static class ProgressDisplay
 
     private static T Run<T, TReport>(CliContext cli, string title, Func<IProgress<TReport>, T> work, Func<TReport, ProgressTask, string> describe)
     {
-        if (!cli.Console.Profile.Capabilities.Interactive)
+        if (!cli.Progress.Profile.Capabilities.Interactive)
         {
             return work(new LineProgress<TReport>(cli, title, describe));
         }
 
-        return cli.Console.Progress()
+        return cli.Progress.Progress()
             .AutoClear(false)
             .Columns(new TaskDescriptionColumn { Alignment = Justify.Left }, new ProgressBarColumn(), new PercentageColumn(), new SpinnerColumn())
             .Start(context =>
@@ -64,7 +64,7 @@ internal static class ProgressDisplay
             if (twentieth != _lastTwentieth || _task.Value >= _task.MaxValue)
             {
                 _lastTwentieth = twentieth;
-                cli.Console.WriteLine($"{title}: {text}");
+                cli.Progress.WriteLine($"{title}: {text}");
             }
         }
     }
