@@ -24,17 +24,18 @@ public sealed class DdpmSampler
     private const int DefaultDdimSteps = 50;
     private readonly ILogger _logger;
 
-    /// <summary>Creates a sampler; the options are validated now.</summary>
+    /// <summary>Creates a sampler; the options are copied and validated now.</summary>
     /// <param name="options">The options; null uses the defaults.</param>
     /// <param name="logger">Receives the start and end of each run; null logs nothing.</param>
     /// <exception cref="OptionsValidationException">An option is out of range; the message names each one.</exception>
     public DdpmSampler(DdpmSamplerOptions? options = null, ILogger<DdpmSampler>? logger = null)
     {
-        Options = OptionsGuard.Validated(options ?? new DdpmSamplerOptions(), new DdpmSamplerOptionsValidator());
+        // A copy, validated: changes to the caller's instance reach neither this sampler nor its validation.
+        Options = OptionsGuard.Validated(options?.Snapshot() ?? new DdpmSamplerOptions(), new DdpmSamplerOptionsValidator());
         _logger = (ILogger?)logger ?? NullLogger.Instance;
     }
 
-    /// <summary>Gets the options the sampler was created with.</summary>
+    /// <summary>Gets the validated copy of the options the sampler was created with; changing the instance passed in does not affect the sampler.</summary>
     public DdpmSamplerOptions Options { get; }
 
     /// <summary>

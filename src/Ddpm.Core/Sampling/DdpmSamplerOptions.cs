@@ -87,4 +87,12 @@ public sealed class DdpmSamplerOptions
     /// <summary>Gets or sets which statistics BatchNorm layers use; the model's own state never changes.</summary>
     /// <value>The default value is <see cref="BatchNormMode.RunningStatistics"/> (eval mode).</value>
     public BatchNormMode BatchNormMode { get; set; } = BatchNormMode.RunningStatistics;
+
+    /// <summary>A copy that later changes to this instance (or to its class list) do not reach.</summary>
+    internal DdpmSamplerOptions Snapshot()
+    {
+        var copy = (DdpmSamplerOptions)MemberwiseClone();
+        copy.Classes = Classes?.ToArray();
+        return copy;
+    }
 }

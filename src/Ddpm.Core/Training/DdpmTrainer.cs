@@ -26,17 +26,18 @@ public sealed class DdpmTrainer
 {
     private readonly ILogger _logger;
 
-    /// <summary>Creates a trainer; the options are validated now.</summary>
+    /// <summary>Creates a trainer; the options are copied and validated now.</summary>
     /// <param name="options">The options; null uses the notebook's defaults.</param>
     /// <param name="logger">Receives the run's start, periodic losses, checkpoints and its end; null logs nothing.</param>
     /// <exception cref="OptionsValidationException">An option is out of range; the message names each one.</exception>
     public DdpmTrainer(DdpmTrainerOptions? options = null, ILogger<DdpmTrainer>? logger = null)
     {
-        Options = OptionsGuard.Validated(options ?? new DdpmTrainerOptions(), new DdpmTrainerOptionsValidator());
+        // A copy, validated: changes to the caller's instance (shared by every trainer under DI) reach neither this trainer nor its validation.
+        Options = OptionsGuard.Validated(options?.Snapshot() ?? new DdpmTrainerOptions(), new DdpmTrainerOptionsValidator());
         _logger = (ILogger?)logger ?? NullLogger.Instance;
     }
 
-    /// <summary>Gets the options the trainer was created with.</summary>
+    /// <summary>Gets the validated copy of the options the trainer was created with; changing the instance passed in does not affect the trainer.</summary>
     public DdpmTrainerOptions Options { get; }
 
     /// <summary>Builds the network described by <see cref="DdpmTrainerOptions.Network"/> and trains it on <paramref name="dataset"/>.</summary>

@@ -223,4 +223,22 @@ public sealed class DdpmTrainerOptions
         configuration.ClassCount = ClassConditional ? classCount : 0;
         return configuration;
     }
+
+    /// <summary>
+    /// A copy that later changes to this instance do not reach: the EMA and preview options are copied,
+    /// and the library's own network configurations too (through their JSON form); a configuration
+    /// type of the caller's own is kept as it is.
+    /// </summary>
+    internal DdpmTrainerOptions Snapshot()
+    {
+        var copy = (DdpmTrainerOptions)MemberwiseClone();
+        copy.Ema = Ema?.Snapshot()!;
+        copy.PreviewSampling = PreviewSampling?.Snapshot()!;
+        if (Network is not null)
+        {
+            copy.Network = Checkpoints.NetworkConfigurations.FromJson(Network.Architecture, Checkpoints.NetworkConfigurations.ToJson(Network), "DdpmTrainerOptions.Network") ?? Network;
+        }
+
+        return copy;
+    }
 }

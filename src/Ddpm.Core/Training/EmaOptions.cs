@@ -30,4 +30,7 @@ public sealed class EmaOptions
     /// <summary>Gets or sets how often, in optimiser steps, the average is updated.</summary>
     /// <value>The default value is 1. Valid values: 1 to 10,000.</value>
     public int UpdateInterval { get; set; } = 1;
+
+    /// <summary>A copy that later changes to this instance do not reach.</summary>
+    internal EmaOptions Snapshot() => (EmaOptions)MemberwiseClone();
 }
