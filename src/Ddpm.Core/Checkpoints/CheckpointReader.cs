@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using System.IO.Hashing;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
@@ -69,7 +70,7 @@ internal sealed class CheckpointReader : IDisposable
         var payload = new byte[length];
         _stream.Position = offset;
         _stream.ReadExactly(payload);
-        if (Crc32.Append(0, payload) != crc)
+        if (Crc32.HashToUInt32(payload) != crc)
         {
             throw Fail($"section '{section}' is corrupt (checksum mismatch).");
         }
@@ -103,22 +104,22 @@ internal sealed class CheckpointReader : IDisposable
         var (_, offset, length, crc) = Find(section, SectionKind.Tensors);
         _stream.Position = offset;
         long remaining = length;
-        uint actualCrc = 0;
+        var actualCrc = new Crc32();
         var tensors = new Dictionary<string, Tensor>(StringComparer.Ordinal);
         try
         {
             Span<byte> small = stackalloc byte[8];
-            uint count = BinaryPrimitives.ReadUInt32LittleEndian(Take(small[..4], ref remaining, ref actualCrc, section));
+            uint count = BinaryPrimitives.ReadUInt32LittleEndian(Take(small[..4], ref remaining, actualCrc, section));
             for (uint i = 0; i < count; i++)
             {
-                int nameLength = BinaryPrimitives.ReadUInt16LittleEndian(Take(small[..2], ref remaining, ref actualCrc, section));
+                int nameLength = BinaryPrimitives.ReadUInt16LittleEndian(Take(small[..2], ref remaining, actualCrc, section));
                 if (nameLength == 0 || nameLength > CheckpointLayout.MaxNameLength || nameLength > remaining)
                 {
                     throw Fail($"section '{section}' has a tensor name of {nameLength} bytes; the file is corrupt.");
                 }
 
-                string name = Encoding.UTF8.GetString(Take(new byte[nameLength], ref remaining, ref actualCrc, section));
-                Take(small[..2], ref remaining, ref actualCrc, section);
+                string name = Encoding.UTF8.GetString(Take(new byte[nameLength], ref remaining, actualCrc, section));
+                Take(small[..2], ref remaining, actualCrc, section);
                 byte code = small[0];
                 int rank = small[1];
                 var type = CheckpointLayout.FromDtypeCode(code)
@@ -136,7 +137,7 @@ internal sealed class CheckpointReader : IDisposable
                 long extent = 1;
                 for (int d = 0; d < rank; d++)
                 {
-                    shape[d] = BinaryPrimitives.ReadInt64LittleEndian(Take(small, ref remaining, ref actualCrc, section));
+                    shape[d] = BinaryPrimitives.ReadInt64LittleEndian(Take(small, ref remaining, actualCrc, section));
                     if (shape[d] < 0 || (shape[d] > 0 && elements > long.MaxValue / shape[d]))
                     {
                         throw Fail($"tensor '{name}' in section '{section}' has an invalid dimension {shape[d]}.");
@@ -166,7 +167,7 @@ internal sealed class CheckpointReader : IDisposable
                 tensors[name] = tensor;
                 if (elements > 0)
                 {
-                    Take(tensor.bytes, ref remaining, ref actualCrc, section);
+                    Take(tensor.bytes, ref remaining, actualCrc, section);
                 }
             }
 
@@ -175,7 +176,7 @@ internal sealed class CheckpointReader : IDisposable
                 throw Fail($"section '{section}' has {remaining} bytes after its last tensor; the file is corrupt.");
             }
 
-            if (actualCrc != crc)
+            if (actualCrc.GetCurrentHashAsUInt32() != crc)
             {
                 throw Fail($"section '{section}' is corrupt (checksum mismatch).");
             }
@@ -210,7 +211,7 @@ internal sealed class CheckpointReader : IDisposable
         return entry;
     }
 
-    private Span<byte> Take(Span<byte> destination, ref long remaining, ref uint crc, string section)
+    private Span<byte> Take(Span<byte> destination, ref long remaining, Crc32 crc, string section)
     {
         if (destination.Length > remaining)
         {
@@ -219,7 +220,7 @@ internal sealed class CheckpointReader : IDisposable
 
         _stream.ReadExactly(destination);
         remaining -= destination.Length;
-        crc = Crc32.Append(crc, destination);
+        crc.Append(destination);
         return destination;
     }
 

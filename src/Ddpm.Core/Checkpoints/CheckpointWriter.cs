@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using System.IO.Hashing;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
@@ -42,7 +43,7 @@ internal sealed class CheckpointWriter : IDisposable
         byte[] payload = Encoding.UTF8.GetBytes(value.ToJsonString(new JsonSerializerOptions { WriteIndented = false }));
         BeginSection(name, SectionKind.Json, payload.Length);
         _stream.Write(payload);
-        WriteUInt32(Crc32.Append(0, payload));
+        WriteUInt32(Crc32.HashToUInt32(payload));
     }
 
     public void AddTensors(string name, IEnumerable<KeyValuePair<string, Tensor>> tensors)
@@ -60,10 +61,10 @@ internal sealed class CheckpointWriter : IDisposable
         }
 
         BeginSection(name, SectionKind.Tensors, length);
-        uint crc = 0;
+        var crc = new Crc32();
         Span<byte> header = stackalloc byte[4];
         BinaryPrimitives.WriteUInt32LittleEndian(header, (uint)entries.Count);
-        crc = Write(header, crc);
+        Write(header, crc);
         foreach ((byte[] key, Tensor tensor) in entries)
         {
             var meta = new byte[2 + key.Length + 2 + (8 * tensor.dim())];
@@ -76,14 +77,14 @@ internal sealed class CheckpointWriter : IDisposable
                 BinaryPrimitives.WriteInt64LittleEndian(meta.AsSpan(4 + key.Length + (8 * d)), tensor.shape[d]);
             }
 
-            crc = Write(meta, crc);
+            Write(meta, crc);
             if (tensor.numel() > 0)
             {
-                crc = Write(tensor.bytes, crc);
+                Write(tensor.bytes, crc);
             }
         }
 
-        WriteUInt32(crc);
+        WriteUInt32(crc.GetCurrentHashAsUInt32());
     }
 
     /// <summary>Finishes the file, forces it to disk and renames it over the target.</summary>
@@ -144,10 +145,10 @@ internal sealed class CheckpointWriter : IDisposable
         _sections++;
     }
 
-    private uint Write(ReadOnlySpan<byte> data, uint crc)
+    private void Write(ReadOnlySpan<byte> data, Crc32 crc)
     {
         _stream.Write(data);
-        return Crc32.Append(crc, data);
+        crc.Append(data);
     }
 
     private void WriteUInt32(uint value)
