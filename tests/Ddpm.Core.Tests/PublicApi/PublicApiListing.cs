@@ -61,15 +61,16 @@ internal static class PublicApiListing
                     yield return $"ctor({Parameters(c)})";
                     break;
                 case MethodInfo m when !m.IsSpecialName:
-                    yield return $"{(m.IsStatic ? "static " : string.Empty)}{Name(m.ReturnType)} {m.Name}{(m.IsGenericMethod ? $"<{string.Join(", ", m.GetGenericArguments().Select(a => a.Name))}>" : string.Empty)}({Parameters(m)})";
+                    yield return $"{(m.IsStatic ? "static " : string.Empty)}{Name(Nullability.Create(m.ReturnParameter))} {m.Name}{(m.IsGenericMethod ? $"<{string.Join(", ", m.GetGenericArguments().Select(a => a.Name))}>" : string.Empty)}({Parameters(m)})";
                     break;
                 case PropertyInfo p:
                     string accessors = (p.GetMethod?.IsPublic == true ? "get; " : string.Empty) + (p.SetMethod?.IsPublic == true ? (p.SetMethod.ReturnParameter.GetRequiredCustomModifiers().Any(t => t.Name == "IsExternalInit") ? "init; " : "set; ") : string.Empty);
                     bool isStatic = (p.GetMethod ?? p.SetMethod)?.IsStatic == true;
-                    yield return $"{(isStatic ? "static " : string.Empty)}{Name(p.PropertyType)} {p.Name} {{ {accessors}}}";
+                    NullabilityInfo property = Nullability.Create(p);
+                    yield return $"{(isStatic ? "static " : string.Empty)}{Name(property, write: p.GetMethod?.IsPublic != true)} {p.Name} {{ {accessors}}}";
                     break;
                 case FieldInfo f:
-                    yield return $"{(f.IsLiteral ? "const " : f.IsStatic ? "static " : string.Empty)}{(f.IsInitOnly ? "readonly " : string.Empty)}{Name(f.FieldType)} {f.Name}{(f.IsLiteral ? $" = {f.GetRawConstantValue()}" : string.Empty)}";
+                    yield return $"{(f.IsLiteral ? "const " : f.IsStatic ? "static " : string.Empty)}{(f.IsInitOnly ? "readonly " : string.Empty)}{Name(Nullability.Create(f))} {f.Name}{(f.IsLiteral ? $" = {f.GetRawConstantValue()}" : string.Empty)}";
                     break;
                 case EventInfo e:
                     yield return $"event {Name(e.EventHandlerType!)} {e.Name}";
@@ -78,8 +79,33 @@ internal static class PublicApiListing
         }
     }
 
+    private static readonly NullabilityInfoContext Nullability = new();
+
     private static string Parameters(MethodBase method) => string.Join(", ", method.GetParameters().Select(p =>
-        $"{(p.IsOut ? "out " : p.ParameterType.IsByRef ? "ref " : string.Empty)}{Name(p.ParameterType)} {p.Name}{(p.HasDefaultValue ? $" = {p.DefaultValue ?? "null"}" : string.Empty)}"));
+        $"{(p.IsOut ? "out " : p.ParameterType.IsByRef ? "ref " : string.Empty)}{Name(Nullability.Create(p), write: p.IsOut)} {p.Name}{(p.HasDefaultValue ? $" = {p.DefaultValue ?? "null"}" : string.Empty)}"));
+
+    /// <summary>A type as the API declares it, with <c>?</c> on reference types annotated nullable (C#'s nullable reference types).</summary>
+    private static string Name(NullabilityInfo info, bool write = false)
+    {
+        Type type = info.Type.IsByRef ? info.Type.GetElementType()! : info.Type;
+        string name;
+        if (info.ElementType is NullabilityInfo element)
+        {
+            name = Name(element) + "[]";
+        }
+        else if (type.IsGenericType && info.GenericTypeArguments.Length > 0 && Nullable.GetUnderlyingType(type) is null)
+        {
+            string generic = Name(type.GetGenericTypeDefinition());
+            name = $"{generic[..generic.IndexOf('<', StringComparison.Ordinal)]}<{string.Join(", ", info.GenericTypeArguments.Select(a => Name(a)))}>";
+        }
+        else
+        {
+            name = Name(type);
+        }
+
+        NullabilityState state = write ? info.WriteState : info.ReadState;
+        return !type.IsValueType && state == NullabilityState.Nullable ? name + "?" : name;
+    }
 
     private static string Name(Type type)
     {
