@@ -1,6 +1,5 @@
 using System.Globalization;
 using Ddpm.Cli;
-using Ddpm.Core;
 using Spectre.Console;
 
 // ddpm: trains and samples DDPMs with Ddpm.Core. `ddpm --help` lists the commands.

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Text.Json;
+using Ddpm.Cli;
 using Ddpm.Core;
 using Ddpm.Core.Data;
 using Ddpm.Core.Diffusion;

@@ -4,7 +4,7 @@ namespace Ddpm.Benchmarks;
 
 /// <summary>
 /// What one speed measurement runs: the notebook's SimpleUNet at one size and batch, on one device;
-/// <c>Arenas</c> limits glibc's malloc arenas in every contender (<see cref="Ddpm.Core.NativeAllocator.LimitArenas"/>,
+/// <c>Arenas</c> limits glibc's malloc arenas in every contender (<see cref="Ddpm.Cli.NativeAllocator.LimitArenas"/>,
 /// ctypes <c>mallopt</c> in Python), 0 keeping glibc's default.
 /// </summary>
 internal sealed record SpeedSettings(int BatchSize, int ImageSize, int Channels, int Steps, int Warmup, int Threads, int Timesteps, string Device, int Arenas)

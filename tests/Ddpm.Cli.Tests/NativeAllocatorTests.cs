@@ -1,6 +1,6 @@
 using FluentAssertions;
 
-namespace Ddpm.Core.Tests;
+namespace Ddpm.Cli.Tests;
 
 public sealed class NativeAllocatorTests
 {

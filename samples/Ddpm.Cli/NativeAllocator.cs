@@ -1,23 +1,24 @@
 using System.Runtime.InteropServices;
 
-namespace Ddpm.Core;
+namespace Ddpm.Cli;
 
 /// <summary>
 /// Tunes the C allocator that libtorch allocates CPU tensors from. On Linux, glibc gives each
 /// thread that contends for memory its own arena (up to 8 per core) and keeps freed pages in each,
 /// so a training process that frees and reallocates hundreds of megabytes every step from several
 /// threads holds more memory than it uses. Limiting the arenas is the usual fix (the
-/// <c>MALLOC_ARENA_MAX</c> environment variable does the same before the process starts).
+/// <c>MALLOC_ARENA_MAX</c> environment variable does the same before the process starts). It is a
+/// process-wide choice, so it lives with the applications (the <c>ddpm</c> command, and the benchmarks,
+/// which link this file), not in the library.
 /// </summary>
-public static class NativeAllocator
+internal static class NativeAllocator
 {
     private const int ArenaMaxParameter = -8; // M_ARENA_MAX in glibc's malloc.h
 
     /// <summary>
     /// Limits glibc's malloc to <paramref name="arenas"/> arenas for the rest of the process, as
     /// <c>MALLOC_ARENA_MAX</c> would. Call it once, early, before training starts: arenas that
-    /// already exist are kept. It is process-wide, so it is the application's choice: the
-    /// <c>ddpm</c> command makes it; the library never does so on its own.
+    /// already exist are kept.
     /// </summary>
     /// <param name="arenas">The most arenas glibc may create; at least 1. The default, 2, kept training speed unchanged in this project's benchmarks.</param>
     /// <returns>True when the setting was applied; false on other platforms or C libraries (macOS, Windows, musl), where nothing changes.</returns>
