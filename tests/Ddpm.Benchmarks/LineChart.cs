@@ -1,5 +1,5 @@
 using System.Globalization;
-using Ddpm.Core.Imaging;
+using Ddpm.Cli.Output;
 using SixLabors.ImageSharp;
 using SixLabors.ImageSharp.PixelFormats;
 

@@ -1,4 +1,4 @@
-using Ddpm.Core.Imaging;
+using Ddpm.Cli.Output;
 using Ddpm.Core.Schedules;
 using SixLabors.ImageSharp;
 using SixLabors.ImageSharp.PixelFormats;

@@ -2,14 +2,14 @@ using System.Globalization;
 using SixLabors.ImageSharp;
 using SixLabors.ImageSharp.PixelFormats;
 
-namespace Ddpm.Core.Imaging;
+namespace Ddpm.Cli.Output;
 
 /// <summary>
-/// Draws a training loss curve (for example <see cref="DdpmModel.LossHistory"/>): every step's loss as
+/// Draws a training loss curve (for example <see cref="Ddpm.Core.DdpmModel.LossHistory"/>): every step's loss as
 /// a grey band (each pixel column spans the minimum to the maximum of its steps) and the smoothed
 /// loss as a blue line, over labelled step and loss axes. Needs no font files or native libraries.
 /// </summary>
-public static class LossPlot
+internal static class LossPlot
 {
     private const int Left = 52;
     private const int Right = 16;
@@ -25,7 +25,7 @@ public static class LossPlot
     /// <param name="losses">The loss of each step, in order; at least one finite value. Non-finite values are left out.</param>
     /// <param name="width">The picture's width in pixels. The default value is 800. Valid values: 200 to 8192.</param>
     /// <param name="height">The picture's height in pixels. The default value is 400. Valid values: 120 to 8192.</param>
-    /// <param name="smoothing">The weight on the past of the exponential moving average (bias-corrected, as <see cref="Training.TrainingProgress.SmoothedLoss"/>). The default value is 0.98. Valid values: [0, 1).</param>
+    /// <param name="smoothing">The weight on the past of the exponential moving average (bias-corrected, as <see cref="Ddpm.Core.Training.TrainingProgress.SmoothedLoss"/>). The default value is 0.98. Valid values: [0, 1).</param>
     /// <param name="firstStep">The step number of the first loss. The default value is 1. Valid values: at least 0.</param>
     /// <returns>A new image the caller owns.</returns>
     /// <exception cref="ArgumentException">An argument is out of range, or no loss is finite.</exception>

@@ -1,9 +1,9 @@
-using Ddpm.Core.Imaging;
+using Ddpm.Cli.Output;
 using FluentAssertions;
 using SixLabors.ImageSharp;
 using SixLabors.ImageSharp.PixelFormats;
 
-namespace Ddpm.Core.Tests.Imaging;
+namespace Ddpm.Cli.Tests.Output;
 
 public sealed class PixelFontTests
 {

@@ -1,7 +1,7 @@
 using SixLabors.ImageSharp;
 using SixLabors.ImageSharp.PixelFormats;
 
-namespace Ddpm.Core.Imaging;
+namespace Ddpm.Cli.Output;
 
 /// <summary>
 /// A 5x7 bitmap font for plot labels (digits, a decimal point, signs, a few punctuation marks and the
