@@ -45,6 +45,45 @@ public sealed class CommandTests(TrainedRunFixture trained) : IClassFixture<Trai
     }
 
     [Fact]
+    public void Sample_with_json_prints_one_object_naming_what_it_wrote()
+    {
+        using var folder = new TempFolder();
+
+        CliRun run = CliRun.Of("sample", "--model", trained.Output, "--count", "2", "--steps", "2", "--seed", "5", "--out", folder.File("grid.png"), "--json");
+
+        run.ExitCode.Should().Be(0, run.ToString());
+        using JsonDocument summary = JsonDocument.Parse(run.Output);
+        summary.RootElement.GetProperty("grid").GetString().Should().Be(folder.File("grid.png"));
+        summary.RootElement.GetProperty("count").GetInt32().Should().Be(2);
+        summary.RootElement.GetProperty("sampler").GetString().Should().Be("ddim");
+        summary.RootElement.GetProperty("steps").GetInt32().Should().Be(2);
+        summary.RootElement.GetProperty("seed").GetInt32().Should().Be(5);
+        summary.RootElement.GetProperty("individual").ValueKind.Should().Be(JsonValueKind.Null);
+        File.Exists(folder.File("grid.png")).Should().BeTrue();
+        run.Error.Should().Contain("Sampling 2 image(s)").And.Contain("sampling: step");
+    }
+
+    [Fact]
+    public void Train_with_json_prints_one_object_with_the_files_and_figures()
+    {
+        using var folder = new TempFolder();
+
+        CliRun run = CliRun.Of(
+            "train", "--unet", "tiny", "--steps", "2", "--batch-size", "4", "--image-size", "16", "--timesteps", "10",
+            "--samples", "1", "--sampling-steps", "1", "--out", folder.File("run"), "--json");
+
+        run.ExitCode.Should().Be(0, run.ToString());
+        using JsonDocument summary = JsonDocument.Parse(run.Output);
+        JsonElement root = summary.RootElement;
+        root.GetProperty("model").GetString().Should().Be(Path.Combine(folder.File("run"), "model.ddpm"));
+        File.Exists(root.GetProperty("model").GetString()).Should().BeTrue();
+        root.GetProperty("trainedSteps").GetInt64().Should().Be(2);
+        root.GetProperty("lastLoss").GetDouble().Should().BePositive();
+        root.GetProperty("cpuKernels").GetString().Should().Be(Ddpm.Core.Kernels.CpuKernels.Name(Ddpm.Core.Kernels.CpuKernels.Current!.Path));
+        run.Error.Should().Contain("Training UNet").And.Contain("training: step 2/2");
+    }
+
+    [Fact]
     public void Sample_writes_the_requested_count()
     {
         using var folder = new TempFolder();

@@ -24,12 +24,13 @@ internal static class SampleCommand
     private static readonly Option<string?> Device = new("--device") { Description = "cpu, cuda or cuda:N. Default: cpu." };
     private static readonly Option<int?> Threads = new("--threads") { Description = "CPU threads for libtorch's operators. Default: all logical cores." };
     private static readonly Option<int> BatchSize = new("--batch-size") { Description = "Images sampled at once.", DefaultValueFactory = _ => 64 };
+    private static readonly Option<bool> Json = new("--json") { Description = "Print one JSON object with the files written and the settings used instead of lines of text (progress and logs stay on standard error)." };
 
     public static Command Create(CommandRunner runner)
     {
         var command = new Command("sample", "Draw images from a trained model and write them as a grid (and one PNG each with --individual).")
         {
-            Model, Count, Sampler, Steps, Eta, Seed, Out, Individual, Device, Threads, BatchSize,
+            Model, Count, Sampler, Steps, Eta, Seed, Out, Individual, Device, Threads, BatchSize, Json,
         };
         command.SetAction(parse => runner(parse, cli => Run(cli, parse)));
         return command;
@@ -64,13 +65,29 @@ internal static class SampleCommand
         options.CpuKernels = cli.CpuKernels;
         var ddpmSampler = new DdpmSampler(options, cli.Logging.CreateLogger<DdpmSampler>());
         string grid = Path.GetFullPath(parse.GetValue(Out)!);
-        cli.Console.WriteLine($"Sampling {count} image(s) of {model.ImageShape} from {path} with {(method == SamplerChoice.Ddim ? "DDIM" : "DDPM")} in {steps ?? model.Scheduler.Timesteps} steps on {device}");
+        bool json = parse.GetValue(Json);
+
+        // With --json standard output holds the one JSON object; what is said along the way goes to standard error.
+        TextWriter say = json ? cli.Error : cli.Console.Profile.Out.Writer;
+        string methodName = method == SamplerChoice.Ddim ? "ddim" : "ddpm";
+        int stepCount = steps ?? model.Scheduler.Timesteps;
+        say.WriteLine($"Sampling {count} image(s) of {model.ImageShape} from {path} with {methodName.ToUpperInvariant()} in {stepCount} steps on {device}");
+        var clock = System.Diagnostics.Stopwatch.StartNew();
         using Tensor images = ProgressDisplay.Sample(cli, progress => Pictures.Sample(model, ddpmSampler, count, grid, null, progress, cli.Cancellation));
-        cli.Console.WriteLine($"Wrote {grid}");
+        TimeSpan elapsed = clock.Elapsed;
+        say.WriteLine($"Wrote {grid}");
+        string? individual = null;
         if (parse.GetValue(Individual) is string folder)
         {
             Pictures.WriteIndividual(images, folder);
-            cli.Console.WriteLine($"Wrote {count} PNG(s) to {Path.GetFullPath(folder)}");
+            individual = Path.GetFullPath(folder);
+            say.WriteLine($"Wrote {count} PNG(s) to {individual}");
+        }
+
+        if (json)
+        {
+            var summary = new { model = path, count, grid, individual, sampler = methodName, steps = stepCount, eta, seed, device, seconds = Math.Round(elapsed.TotalSeconds, 2) };
+            cli.Console.Profile.Out.Writer.WriteLine(System.Text.Json.JsonSerializer.Serialize(summary, new System.Text.Json.JsonSerializerOptions { WriteIndented = true }));
         }
 
         return ExitCodes.Success;

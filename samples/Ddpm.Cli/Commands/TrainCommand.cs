@@ -4,6 +4,7 @@ using Ddpm.Cli.Output;
 using Ddpm.Cli.Settings;
 using Ddpm.Core;
 using Ddpm.Core.Data;
+using Ddpm.Core.Kernels;
 using Ddpm.Core.Models;
 using Ddpm.Core.Sampling;
 using Ddpm.Core.Training;
@@ -39,15 +40,16 @@ internal static class TrainCommand
     private static readonly Option<int?> SamplingSteps = new("--sampling-steps") { Description = "Reverse steps for samples.png. Default: 50 for ddim, T for ddpm." };
     private static readonly Option<int?> CheckpointInterval = new("--checkpoint-interval") { Description = "Steps between checkpoints. Default: 500." };
     private static readonly Option<string?> Resume = new("--resume") { Description = "Continue a run from a checkpoint file or a checkpoints folder (its newest checkpoint), with the same settings." };
+    private static readonly Option<bool> Json = new("--json") { Description = "Print one JSON object with the files written and the run's figures instead of the table (progress and logs stay on standard error)." };
 
     public static Command Create(CommandRunner runner)
     {
         var command = new Command("train", "Train a DDPM and write checkpoints/, model.ddpm, samples.png, forward.png, denoising.png, loss.png, loss.csv and options.json.")
         {
             Data, Out, Preset, Config, Model, UNet, ImageSize, Channels, Epochs, Steps, BatchSize, LearningRate,
-            Schedule, Timesteps, Loss, Device, Threads, Seed, Samples, Sampler, SamplingSteps, CheckpointInterval, Resume,
+            Schedule, Timesteps, Loss, Device, Threads, Seed, Samples, Sampler, SamplingSteps, CheckpointInterval, Resume, Json,
         };
-        command.SetAction(parse => runner(parse, cli => Run(cli, Resolve(parse), parse.GetValue(Resume))));
+        command.SetAction(parse => runner(parse, cli => Run(cli, Resolve(parse), parse.GetValue(Resume), parse.GetValue(Json))));
         return command;
     }
 
@@ -91,7 +93,7 @@ internal static class TrainCommand
         return settings.Apply(flags);
     }
 
-    private static int Run(CliContext cli, TrainSettings settings, string? resume)
+    private static int Run(CliContext cli, TrainSettings settings, string? resume, bool json)
     {
         if (resume is not null && !File.Exists(resume) && !Directory.Exists(resume))
         {
@@ -135,8 +137,11 @@ internal static class TrainCommand
             },
             cli.Logging.CreateLogger<DdpmTrainer>());
 
-        cli.Console.WriteLine($"Training {network} on {dataset.Count:N0} images of {dataset.Shape} ({settings.Data ?? "bundled Fashion-MNIST"}), {(settings.Steps is long s ? $"{s:N0} steps" : $"{settings.Epochs} epochs")} of batch {settings.BatchSize} on {settings.Device}");
+        // With --json standard output holds the one JSON object; what is said along the way goes to standard error.
+        TextWriter say = json ? cli.Error : cli.Console.Profile.Out.Writer;
+        say.WriteLine($"Training {network} on {dataset.Count:N0} images of {dataset.Shape} ({settings.Data ?? "bundled Fashion-MNIST"}), {(settings.Steps is long s ? $"{s:N0} steps" : $"{settings.Epochs} epochs")} of batch {settings.BatchSize} on {settings.Device}");
         DdpmModel model;
+        var clock = System.Diagnostics.Stopwatch.StartNew();
         try
         {
             model = ProgressDisplay.Train(cli, progress => resume is null
@@ -145,10 +150,11 @@ internal static class TrainCommand
         }
         catch (TrainingCanceledException e)
         {
-            cli.Console.WriteLine($"Stopped after step {e.CompletedSteps:N0}. Continue with: ddpm train --config {Path.Combine(output, "options.json")} --resume {Path.Combine(output, "checkpoints")}");
+            say.WriteLine($"Stopped after step {e.CompletedSteps:N0}. Continue with: ddpm train --config {Path.Combine(output, "options.json")} --resume {Path.Combine(output, "checkpoints")}");
             return ExitCodes.Cancelled;
         }
 
+        TimeSpan training = clock.Elapsed;
         using (model)
         {
             string modelPath = Path.Combine(output, "model.ddpm");
@@ -160,6 +166,29 @@ internal static class TrainCommand
             var sampler = new DdpmSampler(samplerOptions, cli.Logging.CreateLogger<DdpmSampler>());
             using Tensor samples = ProgressDisplay.Sample(cli, progress => Pictures.Sample(
                 model, sampler, settings.Samples, Path.Combine(output, "samples.png"), Path.Combine(output, "denoising.png"), progress, cli.Cancellation));
+
+            if (json)
+            {
+                var summary = new
+                {
+                    model = modelPath,
+                    checkpoints = Path.Combine(output, "checkpoints"),
+                    samples = Path.Combine(output, "samples.png"),
+                    forward = Path.Combine(output, "forward.png"),
+                    denoising = Path.Combine(output, "denoising.png"),
+                    loss = Path.Combine(output, "loss.png"),
+                    lossCsv = Path.Combine(output, "loss.csv"),
+                    options = Path.Combine(output, "options.json"),
+                    network = network.ToString(),
+                    trainedSteps = model.TrainedSteps,
+                    lastLoss = model.LossHistory.Count > 0 ? model.LossHistory[^1] : (float?)null,
+                    trainingSeconds = Math.Round(training.TotalSeconds, 2),
+                    device = settings.Device,
+                    cpuKernels = model.Device.type == TorchSharp.DeviceType.CPU && CpuKernels.Current is { } kernels ? CpuKernels.Name(kernels.Path) : null,
+                };
+                cli.Console.Profile.Out.Writer.WriteLine(System.Text.Json.JsonSerializer.Serialize(summary, new System.Text.Json.JsonSerializerOptions { WriteIndented = true }));
+                return ExitCodes.Success;
+            }
 
             var table = new Table().AddColumn("Output").AddColumn("What");
             table.AddRow(Markup.Escape(modelPath), $"the trained model ({model.TrainedSteps:N0} steps); ddpm sample --model it");
