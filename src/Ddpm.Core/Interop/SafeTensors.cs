@@ -46,34 +46,55 @@ public static class SafeTensors
         }
 
         using var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read);
-        Span<byte> prefix = stackalloc byte[8];
-        if (file.Length < 8 || file.ReadAtLeast(prefix, 8, throwOnEndOfStream: false) < 8)
+        return Read(file, path, out metadata);
+    }
+
+    /// <summary>Reads every tensor of a safetensors stream (a file, an embedded resource) onto the CPU, and its <c>__metadata__</c> strings.</summary>
+    /// <param name="stream">A readable, seekable stream positioned at the start of the safetensors data; it is left open.</param>
+    /// <param name="name">What the stream is, for error messages (a file name or resource name).</param>
+    /// <param name="metadata">The header's <c>__metadata__</c> (empty when it has none).</param>
+    /// <returns>The tensors by name, in the stream's order; the caller disposes them.</returns>
+    /// <exception cref="ArgumentException">The stream cannot be read or cannot seek.</exception>
+    /// <exception cref="InvalidDataException">The data is not safetensors, or is truncated or inconsistent; the message says where.</exception>
+    public static Dictionary<string, Tensor> Read(Stream stream, string name, out IReadOnlyDictionary<string, string> metadata)
+    {
+        ArgumentNullException.ThrowIfNull(stream);
+        ArgumentException.ThrowIfNullOrWhiteSpace(name);
+        if (!stream.CanRead || !stream.CanSeek)
         {
-            throw Fail(path, "it is shorter than the 8-byte header length");
+            throw new ArgumentException($"Reading safetensors from '{name}' needs a readable, seekable stream; copy it into a MemoryStream first.", nameof(stream));
+        }
+
+        long origin = stream.Position;
+        long length = stream.Length - origin;
+        Span<byte> prefix = stackalloc byte[8];
+        if (length < 8 || stream.ReadAtLeast(prefix, 8, throwOnEndOfStream: false) < 8)
+        {
+            throw Fail(name, "it is shorter than the 8-byte header length");
         }
 
         ulong headerLength = BinaryPrimitives.ReadUInt64LittleEndian(prefix);
-        if (headerLength < 2 || headerLength > MaxHeaderBytes || (long)headerLength > file.Length - 8)
+        if (headerLength < 2 || headerLength > MaxHeaderBytes || (long)headerLength > length - 8)
         {
-            throw Fail(path, $"its header length, {headerLength} bytes, does not fit a {file.Length}-byte file (a safetensors file starts with the length of its JSON header)");
+            throw Fail(name, $"its header length, {headerLength} bytes, does not fit a {length}-byte stream (a safetensors stream starts with the length of its JSON header)");
         }
 
         byte[] header = new byte[headerLength];
-        file.ReadExactly(header);
+        stream.ReadExactly(header);
         long dataStart = 8 + (long)headerLength;
-        long dataLength = file.Length - dataStart;
-        var entries = ParseHeader(path, header, dataLength, out metadata);
+        long dataLength = length - dataStart;
+        var entries = ParseHeader(name, header, dataLength, out metadata);
         var tensors = new Dictionary<string, Tensor>(StringComparer.Ordinal);
         try
         {
-            foreach ((string name, ScalarType type, long[] shape, long begin, long end) in entries)
+            foreach ((string tensorName, ScalarType type, long[] shape, long begin, long end) in entries)
             {
                 Tensor tensor = empty(shape, dtype: type);
-                tensors[name] = tensor;
+                tensors[tensorName] = tensor;
                 if (end > begin)
                 {
-                    file.Position = dataStart + begin;
-                    file.ReadExactly(tensor.bytes);
+                    stream.Position = origin + dataStart + begin;
+                    stream.ReadExactly(tensor.bytes);
                 }
             }
 

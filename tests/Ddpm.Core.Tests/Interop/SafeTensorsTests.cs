@@ -53,6 +53,35 @@ public sealed class SafeTensorsTests : IDisposable
     }
 
     [Fact]
+    public void A_stream_reads_like_the_file_even_from_an_offset_and_an_unseekable_one_is_refused()
+    {
+        using var scope = NewDisposeScope();
+        string path = Path.Combine(_folder.Path, "stream.safetensors");
+        SafeTensors.Write(path, [new("a", arange(6, dtype: ScalarType.Float32).reshape(2, 3)), new("b", tensor(new long[] { 7, 8 }))], new Dictionary<string, string> { ["k"] = "v" });
+        byte[] bytes = System.IO.File.ReadAllBytes(path);
+        using var stream = new MemoryStream([.. new byte[5], .. bytes]);
+        stream.Position = 5;
+
+        Dictionary<string, Tensor> read = SafeTensors.Read(stream, "in-memory", out IReadOnlyDictionary<string, string> metadata);
+
+        read.Keys.Should().Equal("a", "b");
+        read["a"].data<float>().ToArray().Should().Equal(0, 1, 2, 3, 4, 5);
+        read["b"].data<long>().ToArray().Should().Equal(7, 8);
+        metadata.Should().Contain("k", "v");
+        using var unseekable = new UnseekableStream(bytes);
+        var act = () => SafeTensors.Read(unseekable, "pipe", out _);
+        act.Should().Throw<ArgumentException>().WithMessage("Reading safetensors from 'pipe' needs a readable, seekable stream*");
+        using var truncated = new MemoryStream(bytes[..20]);
+        var broken = () => SafeTensors.Read(truncated, "cut.safetensors", out _);
+        broken.Should().Throw<InvalidDataException>().WithMessage("*cut.safetensors*");
+    }
+
+    private sealed class UnseekableStream(byte[] bytes) : MemoryStream(bytes)
+    {
+        public override bool CanSeek => false;
+    }
+
+    [Fact]
     public void The_reference_scripts_files_read_with_their_names_shapes_and_metadata()
     {
         using var scope = NewDisposeScope();
