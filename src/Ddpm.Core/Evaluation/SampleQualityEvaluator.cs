@@ -1,7 +1,7 @@
-using Ddpm.Core.Kernels;
-using System.Text.Json.Nodes;
-using Ddpm.Core.Checkpoints;
+using System.Globalization;
 using Ddpm.Core.Data;
+using Ddpm.Core.Interop;
+using Ddpm.Core.Kernels;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -15,7 +15,9 @@ namespace Ddpm.Core.Evaluation;
 /// </summary>
 public sealed class SampleQualityEvaluator : IDisposable
 {
-    private const string ResourceName = "Ddpm.Core.Evaluation.fashion-mnist-classifier.ddpm";
+    private const string ResourceName = "Ddpm.Core.Evaluation.fashion-mnist-classifier.safetensors";
+    private const string NetworkPrefix = "network.";
+    private const string ReferencePrefix = "reference.";
     private const int BatchSize = 500;
     private readonly FashionMnistClassifier _classifier;
     private readonly Tensor _referenceMean;
@@ -39,15 +41,41 @@ public sealed class SampleQualityEvaluator : IDisposable
     {
         // The classifier runs on the CPU: its convolutions must be right for the scores to be.
         CpuKernels.Ensure();
-        Stream stream = typeof(SampleQualityEvaluator).Assembly.GetManifestResourceStream(ResourceName)
+        using Stream stream = typeof(SampleQualityEvaluator).Assembly.GetManifestResourceStream(ResourceName)
             ?? throw new InvalidOperationException($"The package lacks its classifier resource '{ResourceName}'.");
-        using CheckpointReader reader = CheckpointReader.Open(stream, ResourceName);
+
+        // A safetensors file (read with the public Interop API): the classifier's weights under "network.",
+        // the test set's feature statistics under "reference.", the accuracy in the metadata.
+        Dictionary<string, Tensor> tensors = SafeTensors.Read(stream, ResourceName, out IReadOnlyDictionary<string, string> metadata);
         var classifier = new FashionMnistClassifier();
-        ModelCheckpoint.LoadInto(reader, classifier, "network");
-        classifier.eval();
-        Dictionary<string, Tensor> reference = reader.ReadTensors("reference");
-        double accuracy = reader.ReadJson("meta")["accuracy"]!.GetValue<double>();
-        return new SampleQualityEvaluator(classifier, reference["mean"], reference["covariance"], accuracy);
+        try
+        {
+            StateDictLoader.Load(classifier, tensors.Where(t => t.Key.StartsWith(NetworkPrefix, StringComparison.Ordinal)).ToDictionary(t => t.Key[NetworkPrefix.Length..], t => t.Value), strict: true);
+
+            classifier.eval();
+            double accuracy = double.Parse(metadata["accuracy"], CultureInfo.InvariantCulture);
+            Tensor mean = tensors[ReferencePrefix + "mean"];
+            Tensor covariance = tensors[ReferencePrefix + "covariance"];
+            foreach ((string name, Tensor tensor) in tensors)
+            {
+                if (!ReferenceEquals(tensor, mean) && !ReferenceEquals(tensor, covariance))
+                {
+                    tensor.Dispose();
+                }
+            }
+
+            return new SampleQualityEvaluator(classifier, mean, covariance, accuracy);
+        }
+        catch
+        {
+            classifier.Dispose();
+            foreach (Tensor tensor in tensors.Values)
+            {
+                tensor.Dispose();
+            }
+
+            throw;
+        }
     }
 
     /// <summary>Evaluates a set of samples.</summary>
@@ -122,11 +150,15 @@ public sealed class SampleQualityEvaluator : IDisposable
         network.eval();
         (Tensor features, _) = Features(network, referenceImages);
         Tensor mean = features.mean([0]);
-        using var writer = new CheckpointWriter(path);
-        writer.AddJson("meta", new JsonObject { ["format"] = "fashion-mnist-classifier", ["accuracy"] = accuracy, ["referenceCount"] = referenceImages.shape[0] });
-        writer.AddTensors("network", network.state_dict());
-        writer.AddTensors("reference", [new("mean", mean), new("covariance", Covariance(features, mean))]);
-        writer.Commit();
+        var tensors = network.state_dict().Select(t => new KeyValuePair<string, Tensor>(NetworkPrefix + t.Key, t.Value)).ToList();
+        tensors.Add(new(ReferencePrefix + "mean", mean));
+        tensors.Add(new(ReferencePrefix + "covariance", Covariance(features, mean)));
+        SafeTensors.Write(path, tensors, new Dictionary<string, string>
+        {
+            ["format"] = "fashion-mnist-classifier",
+            ["accuracy"] = accuracy.ToString("R", CultureInfo.InvariantCulture),
+            ["referenceCount"] = referenceImages.shape[0].ToString(CultureInfo.InvariantCulture),
+        });
     }
 
     /// <summary>A new, untrained classifier (for the program that trains the shipped one).</summary>
