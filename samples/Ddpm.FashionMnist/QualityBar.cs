@@ -3,7 +3,7 @@ using System.Globalization;
 using System.Text;
 using Ddpm.Core;
 using Ddpm.Core.Data;
-using Ddpm.Core.Evaluation;
+using Ddpm.Evaluation;
 using Ddpm.Core.Imaging;
 using Ddpm.Core.Sampling;
 using Ddpm.Core.Training;

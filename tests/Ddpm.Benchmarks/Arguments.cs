@@ -38,7 +38,7 @@ internal sealed class Arguments
           kernel-path-child --path NAME [same options]  one such measurement, printed as JSON (kernel-paths runs it)
           speed-child    --kind library|bare|matmul [--mode train|sample] [same size options]
                                                         one such measurement, printed as JSON (vs-pytorch runs it)
-          train-classifier [--data /usr/share/datasets/fashion-mnist] [--out src/Ddpm.Core/Evaluation/fashion-mnist-classifier.safetensors] [--epochs 4]
+          train-classifier [--data /usr/share/datasets/fashion-mnist] [--out src/Ddpm.Evaluation/fashion-mnist-classifier.safetensors] [--epochs 4]
                                                         train the classifier SampleQualityEvaluator ships (apt-get install dataset-fashion-mnist)
 
         Exit code: 0 when the verdict is FLAT / ALL RESUMES SUCCEEDED / ONLY DOCUMENTED EXCEPTIONS, 1 otherwise, 2 for bad arguments.

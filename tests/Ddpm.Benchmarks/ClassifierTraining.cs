@@ -1,6 +1,6 @@
 using System.Diagnostics;
 using Ddpm.Core.Data;
-using Ddpm.Core.Evaluation;
+using Ddpm.Evaluation;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -9,7 +9,7 @@ namespace Ddpm.Benchmarks;
 /// <summary>
 /// Trains the Fashion-MNIST classifier that <see cref="SampleQualityEvaluator"/> ships with, on the
 /// real training split (Debian's dataset-fashion-mnist), and writes it with the test-set feature
-/// statistics to src/Ddpm.Core/Evaluation/fashion-mnist-classifier.safetensors.
+/// statistics to src/Ddpm.Evaluation/fashion-mnist-classifier.safetensors.
 /// </summary>
 internal static class ClassifierTraining
 {

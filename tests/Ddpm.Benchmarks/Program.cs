@@ -27,7 +27,7 @@ try
         case "train-classifier":
             {
                 string data = options.String("data") ?? "/usr/share/datasets/fashion-mnist";
-                string output = options.String("out") ?? "src/Ddpm.Core/Evaluation/fashion-mnist-classifier.safetensors";
+                string output = options.String("out") ?? "src/Ddpm.Evaluation/fashion-mnist-classifier.safetensors";
                 int epochs = options.Int("epochs", 4, 1);
                 command = () => ClassifierTraining.Run(data, output, epochs);
                 break;

@@ -2,7 +2,7 @@ using System.CommandLine;
 using System.Globalization;
 using System.Text.Json;
 using Ddpm.Cli.Settings;
-using Ddpm.Core.Evaluation;
+using Ddpm.Evaluation;
 using Ddpm.Core.Kernels;
 using Spectre.Console;
 

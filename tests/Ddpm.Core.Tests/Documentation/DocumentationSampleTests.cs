@@ -24,7 +24,7 @@ public sealed partial class DocumentationSampleTests
         global using Ddpm.Core.Data;
         global using Ddpm.Core.DependencyInjection;
         global using Ddpm.Core.Diffusion;
-        global using Ddpm.Core.Evaluation;
+        global using Ddpm.Evaluation;
         global using Ddpm.Core.Imaging;
         global using Ddpm.Core.Models;
         global using Ddpm.Core.Sampling;

@@ -1,5 +1,5 @@
 using Ddpm.Core.Data;
-using Ddpm.Core.Evaluation;
+using Ddpm.Evaluation;
 using Ddpm.Core.Imaging;
 using Ddpm.Core.Tests.TestSupport;
 using SixLabors.ImageSharp;

@@ -1,4 +1,4 @@
-namespace Ddpm.Core.Evaluation;
+namespace Ddpm.Evaluation;
 
 /// <summary>How a set of generated Fashion-MNIST images compares with the real test set.</summary>
 /// <param name="FrechetDistance">The Fréchet distance between Gaussians fitted to the classifier's penultimate features of the samples and of the test set: 0 for identical statistics, larger is worse.</param>

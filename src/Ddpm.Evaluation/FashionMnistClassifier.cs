@@ -3,7 +3,7 @@ using TorchSharp.Modules;
 using TorchSharp.Utils;
 using static TorchSharp.torch;
 
-namespace Ddpm.Core.Evaluation;
+namespace Ddpm.Evaluation;
 
 /// <summary>
 /// A small convolutional classifier of 32x32 grayscale Fashion-MNIST images in [-1, 1], whose

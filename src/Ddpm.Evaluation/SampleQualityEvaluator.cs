@@ -5,7 +5,7 @@ using Ddpm.Core.Kernels;
 using TorchSharp;
 using static TorchSharp.torch;
 
-namespace Ddpm.Core.Evaluation;
+namespace Ddpm.Evaluation;
 
 /// <summary>
 /// Scores generated Fashion-MNIST images (32x32, one channel, values in [-1, 1]) with a small
@@ -15,7 +15,7 @@ namespace Ddpm.Core.Evaluation;
 /// </summary>
 public sealed class SampleQualityEvaluator : IDisposable
 {
-    private const string ResourceName = "Ddpm.Core.Evaluation.fashion-mnist-classifier.safetensors";
+    private const string ResourceName = "Ddpm.Evaluation.fashion-mnist-classifier.safetensors";
     private const string NetworkPrefix = "network.";
     private const string ReferencePrefix = "reference.";
     private const int BatchSize = 500;
