@@ -122,7 +122,7 @@ public sealed class DdpmTrainer
         TrainingRun? run = null;
         try
         {
-            int seed = resume is null ? Options.Seed ?? DrawSeed() : CheckResumable(resume, dataset.Shape, configuration).Seed;
+            int seed = resume is null ? Options.Seed ?? DrawSeed() : CheckResumable(resume, dataset.Shape, configuration);
 
             // Weight initialisation draws from the global generator.
             manual_seed(seed);
@@ -264,59 +264,45 @@ public sealed class DdpmTrainer
     private void FineTune(TrainingRun run, string source)
     {
         using CheckpointReader reader = CheckpointReader.Open(source);
-        string section = reader.Has(CheckpointSections.Ema) ? CheckpointSections.Ema : CheckpointSections.Network;
-        ModelCheckpoint.LoadInto(reader, run.Model.Network, section);
-        if (run.Model.EmaNetwork is not null)
-        {
-            ModelCheckpoint.LoadInto(reader, run.Model.EmaNetwork, section);
-        }
-
-        _logger.LogInformation("Fine-tuning from the {Section} weights of {Path}", section, source);
+        string weights = TrainingCheckpoint.LoadWeights(reader, run.Model.Network, run.Model.EmaNetwork);
+        _logger.LogInformation("Fine-tuning from the {Section} weights of {Path}", weights, source);
     }
 
-    /// <summary>Checks that a checkpoint belongs to a run these options can continue, and returns its training section.</summary>
-    private TrainingSection CheckResumable(CheckpointReader reader, ImageShape shape, INetworkConfiguration configuration)
+    /// <summary>Checks that a checkpoint belongs to a run these options can continue, and returns the run's seed.</summary>
+    private int CheckResumable(CheckpointReader reader, ImageShape shape, INetworkConfiguration configuration)
     {
-        if (!reader.Has(CheckpointSections.Training))
-        {
-            throw new CheckpointFormatException(reader.Path, "it holds a saved model, not a training run, so there is nothing to resume; use DdpmTrainerOptions.FineTuneFrom to start a new run from its weights.");
-        }
-
-        TrainingSection training = reader.ReadJson<TrainingSection>(CheckpointSections.Training);
-        ModelSection model = reader.ReadJson<ModelSection>(CheckpointSections.Model);
-        INetworkConfiguration? stored = NetworkConfigurations.FromJson(model.Architecture, model.Configuration, reader.Path);
-        if (model.Architecture != configuration.Architecture || (stored is not null && !NetworkConfigurations.Same(stored, configuration)))
+        ResumableRun stored = TrainingCheckpoint.ReadResumable(reader);
+        if (stored.Architecture != configuration.Architecture || (stored.Configuration is not null && !NetworkConfigurations.Same(stored.Configuration, configuration)))
         {
             throw new CheckpointFormatException(
                 reader.Path,
-                $"it was trained with {stored?.ToString() ?? model.Architecture}, but the options describe {configuration}; resume with the same network, or start a new run with FineTuneFrom.");
+                $"it was trained with {stored.Configuration?.ToString() ?? stored.Architecture}, but the options describe {configuration}; resume with the same network, or start a new run with FineTuneFrom.");
         }
 
-        if ((model.Prediction ?? PredictionType.Epsilon) != Options.Prediction)
+        if (stored.Prediction != Options.Prediction)
         {
-            throw new CheckpointFormatException(reader.Path, $"it was trained to predict {model.Prediction ?? PredictionType.Epsilon} but the options say {Options.Prediction}; resume with the same prediction type, or fine-tune with FineTuneFrom.");
+            throw new CheckpointFormatException(reader.Path, $"it was trained to predict {stored.Prediction} but the options say {Options.Prediction}; resume with the same prediction type, or fine-tune with FineTuneFrom.");
         }
 
-        if (model.Channels != shape.Channels || model.Height != shape.Height || model.Width != shape.Width)
+        if (stored.Shape != shape)
         {
-            throw new CheckpointFormatException(reader.Path, $"it was trained on {model.Channels}x{model.Height}x{model.Width} images but the dataset has {shape}.");
+            throw new CheckpointFormatException(reader.Path, $"it was trained on {stored.Shape.Channels}x{stored.Shape.Height}x{stored.Shape.Width} images but the dataset has {shape}.");
         }
 
-        SchedulerSection scheduler = ModelCheckpoint.ReadScheduler(reader);
         double[] betas = Options.Schedule.GetBetas(Options.Timesteps);
-        if (scheduler.Timesteps != Options.Timesteps || !scheduler.Betas.SequenceEqual(betas))
+        if (stored.Scheduler.Timesteps != Options.Timesteps || !stored.Scheduler.Betas.SequenceEqual(betas))
         {
             throw new CheckpointFormatException(
                 reader.Path,
-                $"it was trained with T = {scheduler.Timesteps} ({scheduler.Description}) but the options say T = {Options.Timesteps} ({Options.Schedule}); resume with the same schedule, or fine-tune with FineTuneFrom.");
+                $"it was trained with T = {stored.Scheduler.Timesteps} ({stored.Scheduler.Description}) but the options say T = {Options.Timesteps} ({Options.Schedule}); resume with the same schedule, or fine-tune with FineTuneFrom.");
         }
 
-        if (Options.Seed is int seed && seed != training.Seed)
+        if (Options.Seed is int seed && seed != stored.Seed)
         {
-            _logger.LogWarning("Resuming with the checkpoint's seed {Stored}, not the options' {Seed}", training.Seed, seed);
+            _logger.LogWarning("Resuming with the checkpoint's seed {Stored}, not the options' {Seed}", stored.Seed, seed);
         }
 
-        return training;
+        return stored.Seed;
     }
 
     /// <summary>With class conditioning on, the data must carry labels and the network must take as many classes.</summary>

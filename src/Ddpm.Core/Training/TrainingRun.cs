@@ -177,72 +177,31 @@ internal sealed class TrainingRun : IDisposable
         return values.masked_fill(dropped, noClass);
     }
 
-    /// <summary>Writes everything needed to continue the run.</summary>
-    public void WriteCheckpoint(CheckpointWriter writer)
-    {
-        ModelCheckpoint.Write(writer, Model, "training");
-        writer.AddJson(CheckpointSections.Training, JsonSerializer.SerializeToNode(
-            new TrainingSection(Step, Epoch, Seed, TotalSteps, _smoothed, _options.Optimizer.ToString(),
-                JsonSerializer.SerializeToNode(_options, CheckpointJson.Options)!),
-            CheckpointJson.Options)!);
-
-        using var scope = NewDisposeScope();
-        var moments = new List<KeyValuePair<string, Tensor>>();
-        for (int i = 0; i < _parameters.Count; i++)
-        {
-            moments.Add(new($"{_parameterNames[i]}.exp_avg", Optimizer.ExpAvg[i]));
-            moments.Add(new($"{_parameterNames[i]}.exp_avg_sq", Optimizer.ExpAvgSq[i]));
-            moments.Add(new($"{_parameterNames[i]}.step", tensor(Optimizer.Steps[i])));
-        }
-
-        writer.AddTensors(CheckpointSections.Optimizer, moments);
-        writer.AddTensors(CheckpointSections.Random, [new("generator", Generator.get_state()), new("torch.cpu", get_rng_state())]);
-    }
+    /// <summary>Writes everything needed to continue the run (the format is <see cref="TrainingCheckpoint"/>'s).</summary>
+    public void WriteCheckpoint(CheckpointWriter writer) =>
+        TrainingCheckpoint.Write(
+            writer,
+            Model,
+            new TrainingSection(Step, Epoch, Seed, TotalSteps, _smoothed, _options.Optimizer.ToString(), JsonSerializer.SerializeToNode(_options, CheckpointJson.Options)!),
+            OptimizerState(),
+            Generator);
 
     /// <summary>Restores a run written by <see cref="WriteCheckpoint"/> (the networks must already match the checkpoint's configuration).</summary>
     public void Restore(CheckpointReader reader)
     {
-        TrainingSection training = reader.ReadJson<TrainingSection>(CheckpointSections.Training);
-        ModelCheckpoint.LoadInto(reader, Model.Network, CheckpointSections.Network);
-        if (Model.EmaNetwork is not null)
-        {
-            ModelCheckpoint.LoadInto(reader, Model.EmaNetwork, reader.Has(CheckpointSections.Ema) ? CheckpointSections.Ema : CheckpointSections.Network);
-        }
-
-        Dictionary<string, Tensor> moments = reader.ReadTensors(CheckpointSections.Optimizer);
-        Dictionary<string, Tensor> random = reader.ReadTensors(CheckpointSections.Random);
-        try
-        {
-            using var noGrad = no_grad();
-            for (int i = 0; i < _parameters.Count; i++)
-            {
-                string name = _parameterNames[i];
-                Optimizer.ExpAvg[i].copy_(Required(moments, $"{name}.exp_avg", Optimizer.ExpAvg[i], reader.Path));
-                Optimizer.ExpAvgSq[i].copy_(Required(moments, $"{name}.exp_avg_sq", Optimizer.ExpAvgSq[i], reader.Path));
-                Optimizer.Steps[i] = Required(moments, $"{name}.step", null, reader.Path).item<long>();
-            }
-
-            Generator.set_state(Required(random, "generator", null, reader.Path));
-            if (random.TryGetValue("torch.cpu", out Tensor? cpuState))
-            {
-                set_rng_state(cpuState);
-            }
-        }
-        finally
-        {
-            foreach (Tensor t in moments.Values.Concat(random.Values))
-            {
-                t.Dispose();
-            }
-        }
-
-        Step = training.Step;
-        Epoch = training.Epoch;
-        _smoothed = training.SmoothedLoss;
-        Model.Losses.Clear();
-        Model.Losses.AddRange(ModelCheckpoint.ReadLosses(reader));
+        (TrainingSection run, long[] steps) = TrainingCheckpoint.Restore(reader, Model, OptimizerState(), Generator);
+        steps.CopyTo(Optimizer.Steps, 0);
+        Step = run.Step;
+        Epoch = run.Epoch;
+        _smoothed = run.SmoothedLoss;
         Model.TrainedSteps = Step;
     }
+
+    /// <summary>Each parameter's name and Adam state, in parameter order.</summary>
+    private List<OptimizerMoments> OptimizerState() =>
+        Enumerable.Range(0, _parameters.Count)
+            .Select(i => new OptimizerMoments(_parameterNames[i], Optimizer.ExpAvg[i], Optimizer.ExpAvgSq[i], Optimizer.Steps[i]))
+            .ToList();
 
     /// <summary>Hands the model to the caller: it is no longer disposed with the run.</summary>
     public DdpmModel Release()
@@ -273,15 +232,5 @@ internal sealed class TrainingRun : IDisposable
             Model.EmaNetwork?.Dispose();
             Model.Scheduler.Dispose();
         }
-    }
-
-    private static Tensor Required(Dictionary<string, Tensor> tensors, string name, Tensor? like, string path)
-    {
-        if (!tensors.TryGetValue(name, out Tensor? value) || (like is not null && !value.shape.SequenceEqual(like.shape)))
-        {
-            throw new CheckpointFormatException(path, $"the optimiser or RNG state lacks a fitting '{name}'; it was made by a different network or version.");
-        }
-
-        return value;
     }
 }
