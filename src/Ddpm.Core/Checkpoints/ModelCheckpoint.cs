@@ -1,6 +1,7 @@
 using System.Reflection;
 using Ddpm.Core.Data;
 using Ddpm.Core.Diffusion;
+using Ddpm.Core.Interop;
 using Ddpm.Core.Models;
 using Ddpm.Core.Schedules;
 using TorchSharp;
@@ -134,7 +135,17 @@ internal static class ModelCheckpoint
         Dictionary<string, Tensor> stored = reader.ReadTensors(section);
         try
         {
-            StateDicts.Load(module, stored, reader.Path, section);
+            // One loader for PyTorch files and checkpoints; a checkpoint must match dtypes exactly too.
+            Dictionary<string, Tensor> live = module.state_dict();
+            StateDictReport report = StateDictLoader.Compare(live, stored, exactTypes: true);
+            if (!report.IsExact)
+            {
+                throw new CheckpointFormatException(
+                    reader.Path,
+                    $"the '{section}' weights do not fit the network ({report}). It was made by a different architecture or configuration.");
+            }
+
+            StateDictLoader.Copy(live, stored, report);
         }
         finally
         {

@@ -24,6 +24,23 @@ public static class StateDictLoader
         ArgumentNullException.ThrowIfNull(network);
         ArgumentNullException.ThrowIfNull(tensors);
         Dictionary<string, Tensor> live = network.state_dict();
+        StateDictReport report = Compare(live, tensors, exactTypes: false);
+        if (strict && !report.IsExact)
+        {
+            throw new InvalidDataException($"The weights do not fit the network: {report}. Build the network the weights were trained with, or load with strict: false.");
+        }
+
+        Copy(live, tensors, report);
+        return report;
+    }
+
+    /// <summary>
+    /// Matches stored tensors to a network's state by name and shape, copying nothing: with
+    /// <paramref name="exactTypes"/> a tensor must also have the network's dtype (Ddpm.Core's own
+    /// checkpoints), otherwise only float-or-integer must agree (files from PyTorch, converted on copy).
+    /// </summary>
+    internal static StateDictReport Compare(IReadOnlyDictionary<string, Tensor> live, IReadOnlyDictionary<string, Tensor> tensors, bool exactTypes)
+    {
         var loaded = new List<string>();
         var missing = new List<string>();
         var mismatched = new List<string>();
@@ -33,7 +50,8 @@ public static class StateDictLoader
             {
                 missing.Add(name);
             }
-            else if (!source.shape.SequenceEqual(target.shape) || source.is_floating_point() != target.is_floating_point())
+            else if (!source.shape.SequenceEqual(target.shape)
+                || (exactTypes ? source.dtype != target.dtype : source.is_floating_point() != target.is_floating_point()))
             {
                 mismatched.Add($"{name}: file {source.dtype} [{string.Join(", ", source.shape)}], network {target.dtype} [{string.Join(", ", target.shape)}]");
             }
@@ -43,19 +61,16 @@ public static class StateDictLoader
             }
         }
 
-        var unexpected = tensors.Keys.Where(k => !live.ContainsKey(k)).ToList();
-        var report = new StateDictReport(loaded, missing, unexpected, mismatched);
-        if (strict && !report.IsExact)
-        {
-            throw new InvalidDataException($"The weights do not fit the network: {report}. Build the network the weights were trained with, or load with strict: false.");
-        }
+        return new StateDictReport(loaded, missing, tensors.Keys.Where(k => !live.ContainsKey(k)).ToList(), mismatched);
+    }
 
+    /// <summary>Copies every tensor the report lists as loaded into the network's state.</summary>
+    internal static void Copy(IReadOnlyDictionary<string, Tensor> live, IReadOnlyDictionary<string, Tensor> tensors, StateDictReport report)
+    {
         using var noGrad = no_grad();
-        foreach (string name in loaded)
+        foreach (string name in report.Loaded)
         {
             live[name].copy_(tensors[name]);
         }
-
-        return report;
     }
 }

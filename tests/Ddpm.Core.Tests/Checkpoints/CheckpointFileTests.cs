@@ -15,6 +15,24 @@ public sealed class CheckpointFileTests : IDisposable
     public void Dispose() => _folder.Dispose();
 
     [Fact]
+    public void Weights_of_another_dtype_are_refused_not_converted()
+    {
+        string path = _folder.File("typed.ddpm");
+        using (DdpmModel model = TinyModels.Untrained())
+        {
+            model.Save(path);
+        }
+
+        using DdpmModel other = TinyModels.Untrained();
+        TorchSharp.ModuleExtensionMethods.to(other.Network, TorchSharp.torch.ScalarType.Float64);
+        using CheckpointReader reader = CheckpointReader.Open(path);
+
+        var act = () => ModelCheckpoint.LoadInto(reader, other.Network, CheckpointSections.Network);
+
+        act.Should().Throw<CheckpointFormatException>().WithMessage("*the 'network' weights do not fit the network (8 tensor(s) loaded; 70 mis-shaped: time_mlp.1.weight: file Float32 [16, 16], network Float64 [16, 16]*");
+    }
+
+    [Fact]
     public void Sections_round_trip_exactly_and_unknown_sections_are_skipped()
     {
         string path = _folder.File("a.ddpm");

@@ -122,7 +122,7 @@ public sealed class CheckpointAndResumeTests : IDisposable
         var wider = () => DdpmModel.Load(path, configuration: new SimpleUNetConfiguration { ImageChannels = 1, DownChannels = [4, 16], TimeEmbeddingDim = 8 });
 
         wider.Should().Throw<CheckpointFormatException>()
-            .WithMessage("*weights do not fit the network*'downs.0.conv1.weight' is Float32 [8, 4, 3, 3] but the network needs Float32 [16, 4, 3, 3]*different architecture or configuration*");
+            .WithMessage("*the 'network' weights do not fit the network (25 tensor(s) loaded; 17 mis-shaped: *downs.0.conv1.weight: file Float32 [8, 4, 3, 3], network Float32 [16, 4, 3, 3]*different architecture or configuration*");
     }
 
     [Fact]
