@@ -37,12 +37,12 @@ internal static class KernelPathBenchmark
             }
         }
 
-        double reference = Median(speeds[Reference]);
+        double reference = Timing.Median(speeds[Reference]);
         Console.WriteLine();
         Console.WriteLine($"{"path",-14} {"img/s",8} {"vs onednn",10}  kernel check");
         foreach (string path in Paths)
         {
-            double median = Median(speeds[path]);
+            double median = Timing.Median(speeds[path]);
             JsonElement detail = details[path];
             string chosen = detail.TryGetProperty("chosen", out JsonElement p) ? $"chose {p.GetString()}: " : string.Empty;
             Console.WriteLine($"{path,-14} {median,8:F1} {median / reference,10:P0}  {chosen}{(detail.GetProperty("passed").GetBoolean() ? "passed" : "FAILED")} {detail.GetProperty("check").GetString()}");
@@ -107,7 +107,7 @@ internal static class KernelPathBenchmark
             }
         }
 
-        result["imagesPerSecond"] = batch / Median(times);
+        result["imagesPerSecond"] = batch / Timing.Median(times);
         result["cpu"] = CpuKernels.Cpu;
         result["cacheTopologyHidden"] = CpuKernels.CacheTopologyHidden;
         Console.WriteLine(JsonSerializer.Serialize(result));
@@ -139,11 +139,5 @@ internal static class KernelPathBenchmark
         }
 
         return JsonDocument.Parse(line).RootElement.Clone();
-    }
-
-    private static double Median(List<double> values)
-    {
-        double[] sorted = [.. values.Order()];
-        return sorted.Length % 2 == 1 ? sorted[sorted.Length / 2] : (sorted[(sorted.Length / 2) - 1] + sorted[sorted.Length / 2]) / 2;
     }
 }
