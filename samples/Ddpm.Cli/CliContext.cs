@@ -1,3 +1,4 @@
+using System.Text.Json;
 using Ddpm.Core.Kernels;
 using Microsoft.Extensions.Logging;
 using Spectre.Console;
@@ -16,4 +17,11 @@ internal sealed record CliContext(IAnsiConsole Console, TextWriter Error, ILogge
 {
     /// <summary>Gets the console progress is written to.</summary>
     public IAnsiConsole Progress => Status ?? Console;
+
+    /// <summary>Where a command says what it is doing: standard output, or standard error when --json keeps standard output for the one result.</summary>
+    public TextWriter Narration(bool json) => json ? Error : Console.Profile.Out.Writer;
+
+    /// <summary>Writes a --json command's result to standard output as indented JSON.</summary>
+    public void WriteJson(object value, JsonNamingPolicy? naming = null) =>
+        Console.Profile.Out.Writer.WriteLine(JsonSerializer.Serialize(value, new JsonSerializerOptions { WriteIndented = true, PropertyNamingPolicy = naming }));
 }

@@ -107,7 +107,7 @@ internal static class BenchCommand
 
         if (parse.GetValue(Json))
         {
-            cli.Console.Profile.Out.Writer.WriteLine(JsonSerializer.Serialize(result, new JsonSerializerOptions { WriteIndented = true, PropertyNamingPolicy = JsonNamingPolicy.CamelCase }));
+            cli.WriteJson(result, JsonNamingPolicy.CamelCase);
             return ExitCodes.Success;
         }
 

@@ -1,7 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
 using System.Reflection;
-using System.Text.Json;
 using Ddpm.Core.Kernels;
 using Spectre.Console;
 using static TorchSharp.torch;
@@ -69,7 +68,7 @@ internal static class DoctorCommand
                     cases = a.Check?.Cases.Where(c => allCases || !c.Passed).Select(c => new { name = c.Name, error = double.IsFinite(c.Error) ? c.Error : (double?)null, tolerance = c.Tolerance, passed = c.Passed }),
                 }),
             };
-            cli.Console.Profile.Out.Writer.WriteLine(JsonSerializer.Serialize(report, new JsonSerializerOptions { WriteIndented = true }));
+            cli.WriteJson(report);
             return selection is null ? ExitCodes.Failure : ExitCodes.Success;
         }
 

@@ -1,6 +1,5 @@
 using System.CommandLine;
 using System.Globalization;
-using System.Text.Json;
 using Ddpm.Cli.Settings;
 using Ddpm.Evaluation;
 using Ddpm.Core.Kernels;
@@ -43,7 +42,7 @@ internal static class EvalCommand
                     meanIntensity = quality.MeanIntensity,
                     classShares = SampleQuality.ClassNames.Select((name, i) => new { name, share = quality.ClassHistogram[i] }),
                 };
-                cli.Console.Profile.Out.Writer.WriteLine(JsonSerializer.Serialize(json, new JsonSerializerOptions { WriteIndented = true }));
+                cli.WriteJson(json);
                 return ExitCodes.Success;
             }
 

@@ -1,5 +1,4 @@
 using System.CommandLine;
-using System.Text.Json;
 using Ddpm.Cli.Input;
 using Ddpm.Core.Checkpoints;
 using Spectre.Console;
@@ -23,7 +22,7 @@ internal static class InfoCommand
             CheckpointInfo info = CheckpointInfo.Read(ModelLocator.Resolve(parse.GetValue(Checkpoint)!, "The checkpoint"));
             if (parse.GetValue(Json))
             {
-                cli.Console.Profile.Out.Writer.WriteLine(JsonSerializer.Serialize(info, new JsonSerializerOptions { WriteIndented = true }));
+                cli.WriteJson(info);
                 return ExitCodes.Success;
             }
 

@@ -67,8 +67,7 @@ internal static class SampleCommand
         string grid = Path.GetFullPath(parse.GetValue(Out)!);
         bool json = parse.GetValue(Json);
 
-        // With --json standard output holds the one JSON object; what is said along the way goes to standard error.
-        TextWriter say = json ? cli.Error : cli.Console.Profile.Out.Writer;
+        TextWriter say = cli.Narration(json);
         string methodName = method == SamplerChoice.Ddim ? "ddim" : "ddpm";
         int stepCount = steps ?? model.Scheduler.Timesteps;
         say.WriteLine($"Sampling {count} image(s) of {model.ImageShape} from {path} with {methodName.ToUpperInvariant()} in {stepCount} steps on {device}");
@@ -87,7 +86,7 @@ internal static class SampleCommand
         if (json)
         {
             var summary = new { model = path, count, grid, individual, sampler = methodName, steps = stepCount, eta, seed, device, seconds = Math.Round(elapsed.TotalSeconds, 2) };
-            cli.Console.Profile.Out.Writer.WriteLine(System.Text.Json.JsonSerializer.Serialize(summary, new System.Text.Json.JsonSerializerOptions { WriteIndented = true }));
+            cli.WriteJson(summary);
         }
 
         return ExitCodes.Success;

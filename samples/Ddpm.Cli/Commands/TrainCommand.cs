@@ -137,8 +137,7 @@ internal static class TrainCommand
             },
             cli.Logging.CreateLogger<DdpmTrainer>());
 
-        // With --json standard output holds the one JSON object; what is said along the way goes to standard error.
-        TextWriter say = json ? cli.Error : cli.Console.Profile.Out.Writer;
+        TextWriter say = cli.Narration(json);
         say.WriteLine($"Training {network} on {dataset.Count:N0} images of {dataset.Shape} ({settings.Data ?? "bundled Fashion-MNIST"}), {(settings.Steps is long s ? $"{s:N0} steps" : $"{settings.Epochs} epochs")} of batch {settings.BatchSize} on {settings.Device}");
         DdpmModel model;
         var clock = System.Diagnostics.Stopwatch.StartNew();
@@ -186,7 +185,7 @@ internal static class TrainCommand
                     device = settings.Device,
                     cpuKernels = model.Device.type == TorchSharp.DeviceType.CPU && CpuKernels.Current is { } kernels ? CpuKernels.Name(kernels.Path) : null,
                 };
-                cli.Console.Profile.Out.Writer.WriteLine(System.Text.Json.JsonSerializer.Serialize(summary, new System.Text.Json.JsonSerializerOptions { WriteIndented = true }));
+                cli.WriteJson(summary);
                 return ExitCodes.Success;
             }
 
