@@ -1,6 +1,5 @@
 using System.CommandLine;
 using System.Globalization;
-using System.Reflection;
 using Ddpm.Core.Kernels;
 using Spectre.Console;
 using static TorchSharp.torch;
@@ -43,8 +42,8 @@ internal static class DoctorCommand
         }
 
         IReadOnlyList<CpuKernelAttempt> attempts = selection?.Attempts ?? failure!.Attempts;
-        string torchSharp = typeof(TorchSharp.torch).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion.Split('+')[0] ?? "?";
-        string core = typeof(CpuKernels).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion.Split('+')[0] ?? "?";
+        string torchSharp = PackageVersionAction.Of(typeof(TorchSharp.torch).Assembly, withCommit: false);
+        string core = PackageVersionAction.Of(typeof(CpuKernels).Assembly, withCommit: false);
         if (json)
         {
             var report = new
