@@ -150,13 +150,11 @@ public sealed class DdpmTrainer
             if (resume is not null)
             {
                 run.Restore(resume);
-                run.FreshRun = false;
                 _logger.LogInformation("Resuming from {Path} at step {Step}", resume.Path, run.Step);
             }
             else if (Options.FineTuneFrom is string source)
             {
                 FineTune(run, source);
-                run.FreshRun = false;
             }
 
             resume?.Dispose();
@@ -265,6 +263,7 @@ public sealed class DdpmTrainer
     {
         using CheckpointReader reader = CheckpointReader.Open(source);
         string weights = TrainingCheckpoint.LoadWeights(reader, run.Model.Network, run.Model.EmaNetwork);
+        run.FreshRun = false;
         _logger.LogInformation("Fine-tuning from the {Section} weights of {Path}", weights, source);
     }
 

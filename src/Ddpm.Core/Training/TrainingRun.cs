@@ -81,7 +81,7 @@ internal sealed class TrainingRun : IDisposable
     /// <summary>The CPU kernel path checked before the first step; null on CUDA.</summary>
     public CpuKernelSelection? CpuKernels { get; set; }
 
-    /// <summary>Whether the run started from newly initialised weights (not resumed, not fine-tuned).</summary>
+    /// <summary>Whether the run started from newly initialised weights: <see cref="Restore"/> clears it, and so does the trainer for fine-tuning or a network the caller passed.</summary>
     public bool FreshRun { get; set; } = true;
 
     public int Epoch { get; set; }
@@ -195,6 +195,7 @@ internal sealed class TrainingRun : IDisposable
         Epoch = run.Epoch;
         _smoothed = run.SmoothedLoss;
         Model.TrainedSteps = Step;
+        FreshRun = false;
     }
 
     /// <summary>Each parameter's name and Adam state, in parameter order.</summary>
