@@ -1,4 +1,5 @@
 using Ddpm.Core.Data;
+using Ddpm.Benchmarks;
 using Ddpm.Core.Models;
 using Ddpm.Core.Tests.TestSupport;
 using FluentAssertions;

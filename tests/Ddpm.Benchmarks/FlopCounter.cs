@@ -1,17 +1,21 @@
 using Ddpm.Core.Data;
+using Ddpm.Core.Kernels;
+using Ddpm.Core.Models;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 
-namespace Ddpm.Core.Models;
+namespace Ddpm.Benchmarks;
 
 /// <summary>
 /// Counts the floating-point operations of one forward pass by running it once on a dummy image with
 /// hooks on the layers that dominate the cost: convolutions, transposed convolutions, linear layers
 /// and the library's self-attention (both of its matrix products). A multiply-add counts as 2 FLOPs.
 /// Normalisation, activations and additions are left out (a few percent at most).
+/// A benchmark tool, not part of the library: the benchmarks report GFLOP/s with it, and the test suite
+/// links this file to pin the documented per-image costs of the presets.
 /// </summary>
-public static class FlopCounter
+internal static class FlopCounter
 {
     /// <summary>Counts the forward FLOPs of <paramref name="network"/> for one image of <paramref name="shape"/>.</summary>
     /// <param name="network">The network; it is run once, in eval mode and without gradients, then its mode is restored.</param>
@@ -71,7 +75,7 @@ public static class FlopCounter
             if (device.type == DeviceType.CPU)
             {
                 // Counting runs the network once; the kernels are chosen before oneDNN's first convolution.
-                Kernels.CpuKernels.Ensure();
+                CpuKernels.Ensure();
             }
 
             network.call(zeros(new long[] { 1, shape.Channels, shape.Height, shape.Width }, device: device), zeros(new long[] { 1 }, dtype: ScalarType.Int64, device: device));
