@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
+using Ddpm.Cli.Output;
 using Ddpm.Core.Kernels;
 using Spectre.Console;
 using static TorchSharp.torch;
@@ -53,6 +54,7 @@ internal static class DoctorCommand
                 cpu = CpuKernels.Cpu,
                 cacheTopologyHidden = CpuKernels.CacheTopologyHidden,
                 logicalCores = Environment.ProcessorCount,
+                chartFonts = LossPlot.HasFonts,
                 threads = get_num_threads(),
                 onednnMaxCpuIsa = isaAtStart,
                 ddpmCpuKernels = Environment.GetEnvironmentVariable(CpuKernels.EnvironmentVariable),
@@ -78,6 +80,7 @@ internal static class DoctorCommand
         Row("Cache topology (CPUID)", CpuKernels.CacheTopologyHidden ? "hidden (leaf 0x8000001D reads zeros): oneDNN's AVX and wider kernels are not trusted" : "reported");
         Row("ONEDNN_MAX_CPU_ISA at start", isaAtStart);
         Row(CpuKernels.EnvironmentVariable, Environment.GetEnvironmentVariable(CpuKernels.EnvironmentVariable));
+        Row("Fonts for loss.png", LossPlot.HasFonts ? "found" : LossPlot.NoFontsAdvice);
         cli.Console.Write(machine);
 
         var checks = new Table().AddColumn("Path tried").AddColumn("Kernel check");

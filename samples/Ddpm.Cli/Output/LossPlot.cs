@@ -1,25 +1,36 @@
-using System.Globalization;
 using SixLabors.ImageSharp;
 using SixLabors.ImageSharp.PixelFormats;
 
 namespace Ddpm.Cli.Output;
 
 /// <summary>
-/// Draws a training loss curve (for example <see cref="Ddpm.Core.DdpmModel.LossHistory"/>): every step's loss as
-/// a grey band (each pixel column spans the minimum to the maximum of its steps) and the smoothed
-/// loss as a blue line, over labelled step and loss axes. Needs no font files or native libraries.
+/// Draws a training loss curve (for example <see cref="Ddpm.Core.DdpmModel.LossHistory"/>) with ScottPlot: every
+/// step's loss as a grey band (each of up to 1,000 buckets spans the minimum to the maximum of its steps) and
+/// the smoothed loss as a blue line, over labelled step and loss axes.
 /// </summary>
 internal static class LossPlot
 {
-    private const int Left = 52;
-    private const int Right = 16;
-    private const int Top = 22;
-    private const int Bottom = 26;
-    private static readonly Rgb24 Background = new(255, 255, 255);
-    private static readonly Rgb24 Grid = new(228, 228, 228);
-    private static readonly Rgb24 Axis = new(60, 60, 60);
-    private static readonly Rgb24 Raw = new(180, 180, 180);
-    private static readonly Rgb24 Smoothed = new(31, 100, 200);
+    /// <summary>The colour of the smoothed loss.</summary>
+    public static readonly Rgb24 SmoothedColour = new(31, 100, 200);
+
+    private const int MaxBuckets = 1000;
+
+    /// <summary>
+    /// Whether the chart library finds a font that can draw digits on this machine. Without one, charts are drawn
+    /// without their labels (a minimal Linux image has no fonts; on Debian, <c>apt-get install fonts-dejavu-core</c>).
+    /// </summary>
+    public static bool HasFonts
+    {
+        get
+        {
+            // Without fonts, Skia's default typeface is an empty stand-in with no glyphs.
+            using SkiaSharp.SKTypeface typeface = SkiaSharp.SKTypeface.Default;
+            return typeface.GlyphCount > 0;
+        }
+    }
+
+    /// <summary>The advice printed where charts would lose their labels.</summary>
+    public const string NoFontsAdvice = "no fonts were found, so charts are drawn without labels; install one (on Debian: apt-get install fonts-dejavu-core)";
 
     /// <summary>Draws the curve.</summary>
     /// <param name="losses">The loss of each step, in order; at least one finite value. Non-finite values are left out.</param>
@@ -31,75 +42,8 @@ internal static class LossPlot
     /// <exception cref="ArgumentException">An argument is out of range, or no loss is finite.</exception>
     public static Image<Rgb24> Create(IReadOnlyList<float> losses, int width = 800, int height = 400, double smoothing = 0.98, long firstStep = 1)
     {
-        ArgumentNullException.ThrowIfNull(losses);
-        ArgumentOutOfRangeException.ThrowIfLessThan(width, 200);
-        ArgumentOutOfRangeException.ThrowIfGreaterThan(width, 8192);
-        ArgumentOutOfRangeException.ThrowIfLessThan(height, 120);
-        ArgumentOutOfRangeException.ThrowIfGreaterThan(height, 8192);
-        ArgumentOutOfRangeException.ThrowIfNegative(firstStep);
-        if (!(smoothing >= 0 && smoothing < 1))
-        {
-            throw new ArgumentOutOfRangeException(nameof(smoothing), smoothing, "smoothing must lie in [0, 1).");
-        }
-
-        double[] smoothed = Smooth(losses, smoothing);
-        double[] finite = losses.Where(float.IsFinite).Select(v => (double)v).Order().ToArray();
-        if (finite.Length == 0)
-        {
-            throw new ArgumentException("The loss history holds no finite value to plot.", nameof(losses));
-        }
-
-        // The axis covers the smoothed curve and 98% of the raw losses, so one early spike does not flatten the rest.
-        double top = NiceCeiling(Math.Max(smoothed.Where(double.IsFinite).DefaultIfEmpty(0).Max(), finite[(int)(0.98 * (finite.Length - 1))]) * 1.05);
-        var image = new Image<Rgb24>(width, height, Background);
-        int plotWidth = width - Left - Right;
-        int plotHeight = height - Top - Bottom;
-        int Y(double loss) => Top + plotHeight - (int)Math.Round(Math.Clamp(loss / top, 0, 1) * plotHeight);
-        int X(int index) => Left + (losses.Count == 1 ? 0 : (int)Math.Round((double)index / (losses.Count - 1) * plotWidth));
-
-        DrawAxes(image, top, plotWidth, plotHeight, losses.Count, firstStep);
-
-        // Raw losses: per pixel column, the range of the steps it covers.
-        for (int column = 0; column <= plotWidth; column++)
-        {
-            int from = (int)((long)column * losses.Count / (plotWidth + 1));
-            int to = Math.Max(from + 1, (int)((long)(column + 1) * losses.Count / (plotWidth + 1)));
-            float low = float.PositiveInfinity;
-            float high = float.NegativeInfinity;
-            for (int i = from; i < Math.Min(to, losses.Count); i++)
-            {
-                if (float.IsFinite(losses[i]))
-                {
-                    low = Math.Min(low, losses[i]);
-                    high = Math.Max(high, losses[i]);
-                }
-            }
-
-            if (float.IsFinite(low))
-            {
-                VerticalLine(image, Left + column, Y(high), Y(low), Raw);
-            }
-        }
-
-        // Smoothed loss: a 2-pixel line through consecutive points.
-        for (int i = 1; i < smoothed.Length; i++)
-        {
-            if (double.IsFinite(smoothed[i - 1]) && double.IsFinite(smoothed[i]))
-            {
-                Line(image, X(i - 1), Y(smoothed[i - 1]), X(i), Y(smoothed[i]), Smoothed);
-                Line(image, X(i - 1), Y(smoothed[i - 1]) - 1, X(i), Y(smoothed[i]) - 1, Smoothed);
-            }
-        }
-
-        // Legend, top right.
-        int legend = width - Right - PixelFont.Measure("raw  smoothed") - 24;
-        HorizontalLine(image, legend, legend + 8, 8, Raw);
-        PixelFont.Draw(image, "raw", legend + 11, 5, Axis);
-        int second = legend + 11 + PixelFont.Measure("raw") + 10;
-        HorizontalLine(image, second, second + 8, 8, Smoothed);
-        HorizontalLine(image, second, second + 8, 7, Smoothed);
-        PixelFont.Draw(image, "smoothed", second + 11, 5, Axis);
-        return image;
+        using ScottPlot.Plot plot = Build(losses, width, height, smoothing, firstStep);
+        return Image.Load<Rgb24>(plot.GetImageBytes(width, height, ScottPlot.ImageFormat.Png));
     }
 
     /// <summary>Draws the curve and saves it as a PNG, creating the folder if needed.</summary>
@@ -117,6 +61,85 @@ internal static class LossPlot
         }
 
         image.SaveAsPng(path);
+    }
+
+    private static ScottPlot.Plot Build(IReadOnlyList<float> losses, int width, int height, double smoothing, long firstStep)
+    {
+        ArgumentNullException.ThrowIfNull(losses);
+        ArgumentOutOfRangeException.ThrowIfLessThan(width, 200);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(width, 8192);
+        ArgumentOutOfRangeException.ThrowIfLessThan(height, 120);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(height, 8192);
+        ArgumentOutOfRangeException.ThrowIfNegative(firstStep);
+        if (!(smoothing >= 0 && smoothing < 1))
+        {
+            throw new ArgumentOutOfRangeException(nameof(smoothing), smoothing, "smoothing must lie in [0, 1).");
+        }
+
+        double[] finite = losses.Where(float.IsFinite).Select(v => (double)v).Order().ToArray();
+        if (finite.Length == 0)
+        {
+            throw new ArgumentException("The loss history holds no finite value to plot.", nameof(losses));
+        }
+
+        double[] smoothed = Smooth(losses, smoothing);
+        var plot = new ScottPlot.Plot();
+        (double[] steps, double[] low, double[] high) = Buckets(losses, firstStep);
+        var raw = plot.Add.FillY(steps, low, high);
+        raw.FillColor = ScottPlot.Color.FromARGB(0xFFB4B4B4);
+        // Its edges in the same grey: a bucket of one step, whose range is a point, still shows.
+        raw.LineColor = raw.FillColor;
+        raw.LineWidth = 1;
+        raw.LegendText = "raw";
+
+        // The smoothed loss is undefined only before the first finite loss.
+        int start = Array.FindIndex(smoothed, double.IsFinite);
+        double[] xs = Enumerable.Range(start, losses.Count - start).Select(i => (double)(firstStep + i)).ToArray();
+        var line = plot.Add.ScatterLine(xs, smoothed[start..]);
+        line.Color = new ScottPlot.Color(SmoothedColour.R, SmoothedColour.G, SmoothedColour.B);
+        line.LineWidth = 2;
+        line.LegendText = "smoothed";
+
+        // The y axis covers the smoothed curve and 98% of the raw losses, so one early spike does not flatten the rest.
+        double top = Math.Max(smoothed.Where(double.IsFinite).DefaultIfEmpty(0).Max(), finite[(int)(0.98 * (finite.Length - 1))]) * 1.05;
+        plot.Axes.SetLimits(firstStep, firstStep + Math.Max(1, losses.Count - 1), 0, top > 0 ? top : 1);
+        plot.XLabel("step");
+        plot.YLabel("loss");
+        plot.ShowLegend(ScottPlot.Alignment.UpperRight);
+        return plot;
+    }
+
+    /// <summary>At most <see cref="MaxBuckets"/> runs of consecutive steps, each drawn as its minimum-to-maximum range.</summary>
+    private static (double[] Steps, double[] Low, double[] High) Buckets(IReadOnlyList<float> losses, long firstStep)
+    {
+        int buckets = Math.Min(MaxBuckets, losses.Count);
+        var steps = new List<double>(buckets);
+        var low = new List<double>(buckets);
+        var high = new List<double>(buckets);
+        for (int b = 0; b < buckets; b++)
+        {
+            int from = (int)((long)b * losses.Count / buckets);
+            int to = (int)((long)(b + 1) * losses.Count / buckets);
+            float min = float.PositiveInfinity;
+            float max = float.NegativeInfinity;
+            for (int i = from; i < to; i++)
+            {
+                if (float.IsFinite(losses[i]))
+                {
+                    min = Math.Min(min, losses[i]);
+                    max = Math.Max(max, losses[i]);
+                }
+            }
+
+            if (float.IsFinite(min))
+            {
+                steps.Add(firstStep + ((from + to - 1) / 2.0));
+                low.Add(min);
+                high.Add(max);
+            }
+        }
+
+        return ([.. steps], [.. low], [.. high]);
     }
 
     /// <summary>The bias-corrected exponential moving average; non-finite losses keep the previous value.</summary>
@@ -137,108 +160,5 @@ internal static class LossPlot
         }
 
         return result;
-    }
-
-    private static void DrawAxes(Image<Rgb24> image, double top, int plotWidth, int plotHeight, int count, long firstStep)
-    {
-        const int Ticks = 5;
-        for (int k = 0; k <= Ticks; k++)
-        {
-            int y = Top + plotHeight - (k * plotHeight / Ticks);
-            HorizontalLine(image, Left, Left + plotWidth, y, k == 0 ? Axis : Grid);
-            string label = (top * k / Ticks).ToString("0.###", CultureInfo.InvariantCulture);
-            PixelFont.Draw(image, label, Left - 6 - PixelFont.Measure(label), y - 3, Axis);
-        }
-
-        VerticalLine(image, Left, Top, Top + plotHeight, Axis);
-        long lastStep = firstStep + count - 1;
-        double stepSize = NiceCeiling(Math.Max(1, lastStep - firstStep) / 5.0);
-        for (double step = Math.Ceiling(firstStep / stepSize) * stepSize; step <= lastStep; step += stepSize)
-        {
-            int x = Left + (count == 1 ? 0 : (int)Math.Round((step - firstStep) / (count - 1) * plotWidth));
-            VerticalLine(image, x, Top + plotHeight, Top + plotHeight + 3, Axis);
-            string label = step.ToString("0", CultureInfo.InvariantCulture);
-            PixelFont.Draw(image, label, x - (PixelFont.Measure(label) / 2), Top + plotHeight + 6, Axis);
-        }
-
-        PixelFont.Draw(image, "loss", 4, 5, Axis);
-        PixelFont.Draw(image, "step", Left + plotWidth - PixelFont.Measure("step"), Top + plotHeight + 16, Axis);
-    }
-
-    /// <summary>The smallest of 1, 2, 2.5 or 5 times a power of ten that is at least <paramref name="value"/>.</summary>
-    private static double NiceCeiling(double value)
-    {
-        if (!(value > 0))
-        {
-            return 1;
-        }
-
-        double power = Math.Pow(10, Math.Floor(Math.Log10(value)));
-        foreach (double multiple in (double[])[1, 2, 2.5, 5, 10])
-        {
-            if (multiple * power >= value * (1 - 1e-12))
-            {
-                return multiple * power;
-            }
-        }
-
-        return 10 * power;
-    }
-
-    private static void HorizontalLine(Image<Rgb24> image, int x0, int x1, int y, Rgb24 colour)
-    {
-        for (int x = Math.Max(0, x0); x <= Math.Min(image.Width - 1, x1); x++)
-        {
-            if (y >= 0 && y < image.Height)
-            {
-                image[x, y] = colour;
-            }
-        }
-    }
-
-    private static void VerticalLine(Image<Rgb24> image, int x, int y0, int y1, Rgb24 colour)
-    {
-        for (int y = Math.Max(0, Math.Min(y0, y1)); y <= Math.Min(image.Height - 1, Math.Max(y0, y1)); y++)
-        {
-            if (x >= 0 && x < image.Width)
-            {
-                image[x, y] = colour;
-            }
-        }
-    }
-
-    /// <summary>Bresenham's line from (x0, y0) to (x1, y1), clipped to the image.</summary>
-    private static void Line(Image<Rgb24> image, int x0, int y0, int x1, int y1, Rgb24 colour)
-    {
-        int dx = Math.Abs(x1 - x0);
-        int dy = -Math.Abs(y1 - y0);
-        int sx = x0 < x1 ? 1 : -1;
-        int sy = y0 < y1 ? 1 : -1;
-        int error = dx + dy;
-        while (true)
-        {
-            if (x0 >= 0 && y0 >= 0 && x0 < image.Width && y0 < image.Height)
-            {
-                image[x0, y0] = colour;
-            }
-
-            if (x0 == x1 && y0 == y1)
-            {
-                return;
-            }
-
-            int twice = 2 * error;
-            if (twice >= dy)
-            {
-                error += dy;
-                x0 += sx;
-            }
-
-            if (twice <= dx)
-            {
-                error += dx;
-                y0 += sy;
-            }
-        }
     }
 }

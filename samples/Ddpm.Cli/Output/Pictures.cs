@@ -100,6 +100,11 @@ internal static class Pictures
         File.WriteAllText(Path.Combine(folder, "loss.csv"), csv.ToString());
         if (losses.Any(float.IsFinite))
         {
+            if (!LossPlot.HasFonts)
+            {
+                Console.Error.WriteLine($"ddpm: loss.png: {LossPlot.NoFontsAdvice}.");
+            }
+
             LossPlot.SavePng(losses, Path.Combine(folder, "loss.png"), Math.Max(0, first));
         }
     }

@@ -7,7 +7,7 @@ namespace Ddpm.Cli.Tests.Output;
 
 public sealed class LossPlotTests
 {
-    private static readonly Rgb24 Blue = new(31, 100, 200);
+    private static readonly Rgb24 Blue = LossPlot.SmoothedColour;
 
     [Fact]
     public void A_falling_loss_is_drawn_from_top_left_to_bottom_right()
@@ -42,6 +42,29 @@ public sealed class LossPlotTests
     }
 
     [Fact]
+    public void The_axes_are_labelled_with_text()
+    {
+        LossPlot.HasFonts.Should().BeTrue("the suite runs where fonts are installed (.ci/run installs fonts-dejavu-core)");
+
+        using Image<Rgb24> plot = LossPlot.Create([0.9f, 0.5f, 0.3f]);
+
+        // The y axis is the leftmost column that is dark for most of the height; left of it, past its tick marks,
+        // lie the tick labels and the axis title, which exist only if text was drawn.
+        static bool Dark(Rgb24 p) => p.R + p.G + p.B < 300;
+        int axis = Enumerable.Range(0, plot.Width).First(x => Enumerable.Range(0, plot.Height).Count(y => Dark(plot[x, y])) > plot.Height / 2);
+        int text = 0;
+        for (int y = 0; y < plot.Height; y++)
+        {
+            for (int x = 0; x < axis - 8; x++)
+            {
+                text += Dark(plot[x, y]) ? 1 : 0;
+            }
+        }
+
+        text.Should().BeGreaterThan(100, "the loss axis has a title and tick labels");
+    }
+
+    [Fact]
     public void SavePng_writes_a_readable_png()
     {
         string path = Path.Combine(Path.GetTempPath(), $"loss-{Guid.NewGuid():N}", "loss.png");
@@ -65,7 +88,9 @@ public sealed class LossPlotTests
         {
             for (int x = 0; x < image.Width; x++)
             {
-                if (image[x, y] == colour)
+                // Lines are anti-aliased: a pixel of the line is within a few levels of its colour.
+                Rgb24 pixel = image[x, y];
+                if (Math.Abs(pixel.R - colour.R) + Math.Abs(pixel.G - colour.G) + Math.Abs(pixel.B - colour.B) <= 24)
                 {
                     found.Add((x, y));
                 }
