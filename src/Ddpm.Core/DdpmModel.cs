@@ -93,6 +93,9 @@ public sealed class DdpmModel : IDisposable
 
     internal List<float> Losses { get; } = [];
 
+    /// <summary>The model as the checkpoint format stores it.</summary>
+    internal ModelContents Contents => new(Network, EmaNetwork, Scheduler, ImageShape, Configuration, TrainedSteps, PredictionType, ClassNames, Losses);
+
     /// <summary>
     /// Loads a model saved by <see cref="Save"/> or written by the trainer as a checkpoint (its EMA
     /// weights included). Names, shapes and dtypes of every tensor are checked against the network.
@@ -108,7 +111,24 @@ public sealed class DdpmModel : IDisposable
         ArgumentException.ThrowIfNullOrWhiteSpace(path);
         Device target = TorchDevices.Resolve(device, nameof(device));
         using CheckpointReader reader = CheckpointReader.Open(path);
-        return ModelCheckpoint.Read(reader, target, configuration);
+        ModelContents contents = ModelCheckpoint.Read(reader, target, configuration);
+        try
+        {
+            var model = new DdpmModel(
+                contents.Network, contents.Scheduler, contents.ImageShape, contents.Configuration, contents.TrainedSteps, contents.EmaNetwork, contents.PredictionType)
+            {
+                ClassNames = contents.ClassNames,
+            };
+            model.Losses.AddRange(contents.Losses);
+            return model;
+        }
+        catch
+        {
+            contents.Network.Dispose();
+            contents.EmaNetwork?.Dispose();
+            contents.Scheduler.Dispose();
+            throw;
+        }
     }
 
     /// <summary>
@@ -121,7 +141,7 @@ public sealed class DdpmModel : IDisposable
         ArgumentException.ThrowIfNullOrWhiteSpace(path);
         ObjectDisposedException.ThrowIf(_disposed, this);
         using var writer = new CheckpointWriter(path);
-        ModelCheckpoint.Write(writer, this, "model");
+        ModelCheckpoint.Write(writer, Contents, "model");
         writer.Commit();
     }
 

@@ -8,7 +8,7 @@ namespace Ddpm.Core.Checkpoints;
 /// the network, the image shape, the noise schedule and, for a training checkpoint, where the run was.
 /// </summary>
 /// <param name="Path">The file.</param>
-/// <param name="Kind"><c>model</c> for a file written by <see cref="DdpmModel.Save"/>, <c>training</c> for a trainer's checkpoint (resumable).</param>
+/// <param name="Kind"><c>model</c> for a file written by <c>DdpmModel.Save</c>, <c>training</c> for a trainer's checkpoint (resumable).</param>
 /// <param name="Library">The Ddpm.Core version that wrote it.</param>
 /// <param name="Created">When it was written.</param>
 /// <param name="Architecture">The network's architecture name, for example <c>unet</c> or <c>simple-unet</c>.</param>

@@ -9,7 +9,7 @@ using static TorchSharp.torch;
 
 namespace Ddpm.Core.Checkpoints;
 
-/// <summary>Writes and reads the sections that describe a <see cref="DdpmModel"/>.</summary>
+/// <summary>Writes and reads the sections that describe a model (<see cref="ModelContents"/>).</summary>
 internal static class ModelCheckpoint
 {
     public const string Format = "ddpm-core-checkpoint";
@@ -17,7 +17,7 @@ internal static class ModelCheckpoint
     public static string LibraryVersion { get; } =
         typeof(ModelCheckpoint).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion ?? "unknown";
 
-    public static void Write(CheckpointWriter writer, DdpmModel model, string kind)
+    public static void Write(CheckpointWriter writer, ModelContents model, string kind)
     {
         writer.AddJson(CheckpointSections.Meta, Json(new MetaSection(Format, LibraryVersion, DateTimeOffset.UtcNow, kind)));
         writer.AddJson(CheckpointSections.Model, Json(new ModelSection(
@@ -27,7 +27,7 @@ internal static class ModelCheckpoint
             model.ImageShape.Height,
             model.ImageShape.Width,
             model.TrainedSteps,
-            model.ParameterCount,
+            model.Network.parameters().Sum(p => p.numel()),
             model.PredictionType,
             [.. model.ClassNames])));
         writer.AddJson(CheckpointSections.Scheduler, Json(new SchedulerSection(
@@ -42,7 +42,8 @@ internal static class ModelCheckpoint
         writer.AddTensors(CheckpointSections.History, [new("loss", losses)]);
     }
 
-    public static DdpmModel Read(CheckpointReader reader, Device device, INetworkConfiguration? configuration)
+    /// <summary>Reads a model; the caller owns the networks and scheduler of the result.</summary>
+    public static ModelContents Read(CheckpointReader reader, Device device, INetworkConfiguration? configuration)
     {
         MetaSection meta = reader.ReadJson<MetaSection>(CheckpointSections.Meta);
         if (meta.Format != Format)
@@ -81,10 +82,8 @@ internal static class ModelCheckpoint
             noise = new NoiseScheduler(new CustomBetaSchedule(scheduler.Betas, scheduler.Schedule), scheduler.Timesteps, device);
             network.eval();
             ema?.eval();
-            var result = new DdpmModel(network, noise, shape, configuration, model.TrainedSteps, ema, model.Prediction ?? PredictionType.Epsilon);
-            result.Losses.AddRange(ReadLosses(reader));
-            result.ClassNames = model.ClassNames ?? [];
-            return result;
+            return new ModelContents(
+                network, ema, noise, shape, configuration, model.TrainedSteps, model.Prediction ?? PredictionType.Epsilon, model.ClassNames ?? [], [.. ReadLosses(reader)]);
         }
         catch
         {

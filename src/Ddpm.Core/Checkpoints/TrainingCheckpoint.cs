@@ -15,11 +15,11 @@ internal static class TrainingCheckpoint
 {
     /// <summary>Writes everything needed to continue a run.</summary>
     /// <param name="writer">The checkpoint being written.</param>
-    /// <param name="model">The model being trained.</param>
+    /// <param name="model">The model being trained, as plain values.</param>
     /// <param name="run">Where the run stands (step, epoch, seed, smoothed loss, optimiser, options).</param>
     /// <param name="optimizer">Each parameter's name and Adam state, in parameter order.</param>
     /// <param name="generator">The run's generator (timesteps, noise, label dropout).</param>
-    public static void Write(CheckpointWriter writer, DdpmModel model, TrainingSection run, IReadOnlyList<OptimizerMoments> optimizer, Generator generator)
+    public static void Write(CheckpointWriter writer, ModelContents model, TrainingSection run, IReadOnlyList<OptimizerMoments> optimizer, Generator generator)
     {
         ModelCheckpoint.Write(writer, model, "training");
         writer.AddJson(CheckpointSections.Training, JsonSerializer.SerializeToNode(run, CheckpointJson.Options)!);
@@ -38,20 +38,19 @@ internal static class TrainingCheckpoint
     }
 
     /// <summary>
-    /// Restores a run written by <see cref="Write"/> into a model whose networks already match the
-    /// checkpoint's configuration: weights (and EMA), the optimiser's moments (copied into
-    /// <paramref name="optimizer"/>'s tensors; the returned steps replace its step counts), the
-    /// generator's and libtorch's random state, and the loss history.
+    /// Restores a run written by <see cref="Write"/> into networks that already match the checkpoint's
+    /// configuration: weights (and EMA), the optimiser's moments (copied into <paramref name="optimizer"/>'s
+    /// tensors; the returned steps replace its step counts), and the generator's and libtorch's random state.
     /// </summary>
-    /// <returns>Where the run stood, and each parameter's Adam step count in <paramref name="optimizer"/>'s order.</returns>
+    /// <returns>Where the run stood, each parameter's Adam step count in <paramref name="optimizer"/>'s order, and the loss history.</returns>
     /// <exception cref="CheckpointFormatException">A tensor is missing or mis-shaped.</exception>
-    public static (TrainingSection Run, long[] Steps) Restore(CheckpointReader reader, DdpmModel model, IReadOnlyList<OptimizerMoments> optimizer, Generator generator)
+    public static (TrainingSection Run, long[] Steps, float[] Losses) Restore(CheckpointReader reader, nn.Module network, nn.Module? emaNetwork, IReadOnlyList<OptimizerMoments> optimizer, Generator generator)
     {
         TrainingSection run = reader.ReadJson<TrainingSection>(CheckpointSections.Training);
-        ModelCheckpoint.LoadInto(reader, model.Network, CheckpointSections.Network);
-        if (model.EmaNetwork is not null)
+        ModelCheckpoint.LoadInto(reader, network, CheckpointSections.Network);
+        if (emaNetwork is not null)
         {
-            ModelCheckpoint.LoadInto(reader, model.EmaNetwork, reader.Has(CheckpointSections.Ema) ? CheckpointSections.Ema : CheckpointSections.Network);
+            ModelCheckpoint.LoadInto(reader, emaNetwork, reader.Has(CheckpointSections.Ema) ? CheckpointSections.Ema : CheckpointSections.Network);
         }
 
         var steps = new long[optimizer.Count];
@@ -82,9 +81,7 @@ internal static class TrainingCheckpoint
             }
         }
 
-        model.Losses.Clear();
-        model.Losses.AddRange(ModelCheckpoint.ReadLosses(reader));
-        return (run, steps);
+        return (run, steps, [.. ModelCheckpoint.ReadLosses(reader)]);
     }
 
     /// <summary>What a run in a checkpoint was trained with, for checking that options can continue it.</summary>

@@ -1,6 +1,5 @@
 using System.Buffers.Binary;
 using System.IO.Compression;
-using Ddpm.Core.Imaging;
 using SixLabors.ImageSharp;
 using SixLabors.ImageSharp.PixelFormats;
 
@@ -109,7 +108,7 @@ public sealed class IdxImageDataset : ILabeledImageDataset
             Parallel.For(0, n, i =>
             {
                 using var image = Image.LoadPixelData<L8>(content.AsSpan(16 + (i * height * width), height * width), width, height);
-                ImageTensors.Fit(image, size, ResizeMode.Stretch);
+                ImagePixels.Fit(image, size, ResizeMode.Stretch);
                 image.CopyPixelDataTo(System.Runtime.InteropServices.MemoryMarshal.Cast<byte, L8>(_pixels.AsSpan(i * pixelsPerImage, pixelsPerImage)));
             });
         }
@@ -135,7 +134,7 @@ public sealed class IdxImageDataset : ILabeledImageDataset
     {
         DatasetGuard.CheckRead(this, index, destination);
         int size = Shape.ElementCount;
-        ImageTensors.InterleavedBytesToPlanar(_pixels.AsSpan(index * size, size), Shape, destination);
+        ImagePixels.InterleavedBytesToPlanar(_pixels.AsSpan(index * size, size), Shape, destination);
     }
 
     private static int[] ReadLabels(string path, int imageCount, int keep)

@@ -1,6 +1,5 @@
 using System.Collections.Concurrent;
 using System.Runtime.InteropServices;
-using Ddpm.Core.Imaging;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using SixLabors.ImageSharp;
@@ -139,7 +138,7 @@ public sealed class ImageFolderDataset : ILabeledImageDataset
     public void CopyImage(int index, Span<float> destination)
     {
         DatasetGuard.CheckRead(this, index, destination);
-        ImageTensors.InterleavedBytesToPlanar(_pixels[index], Shape, destination);
+        ImagePixels.InterleavedBytesToPlanar(_pixels[index], Shape, destination);
     }
 
     private static byte[] Decode(string file, ImageFolderDatasetOptions options)
@@ -156,7 +155,7 @@ public sealed class ImageFolderDataset : ILabeledImageDataset
         if (options.ColorMode == ColorMode.Rgb)
         {
             using Image<Rgb24> image = Image.Load<Rgb24>(stream);
-            ImageTensors.Fit(image, options.ImageSize, options.ResizeMode);
+            ImagePixels.Fit(image, options.ImageSize, options.ResizeMode);
             var pixels = new byte[options.ImageSize * options.ImageSize * 3];
             image.CopyPixelDataTo(MemoryMarshal.Cast<byte, Rgb24>(pixels.AsSpan()));
             return pixels;
@@ -164,7 +163,7 @@ public sealed class ImageFolderDataset : ILabeledImageDataset
         else
         {
             using Image<L8> image = Image.Load<L8>(stream);
-            ImageTensors.Fit(image, options.ImageSize, options.ResizeMode);
+            ImagePixels.Fit(image, options.ImageSize, options.ResizeMode);
             var pixels = new byte[options.ImageSize * options.ImageSize];
             image.CopyPixelDataTo(MemoryMarshal.Cast<byte, L8>(pixels.AsSpan()));
             return pixels;

@@ -1,10 +1,8 @@
 using Ddpm.Core.Data;
 using SixLabors.ImageSharp;
 using SixLabors.ImageSharp.PixelFormats;
-using SixLabors.ImageSharp.Processing;
 using TorchSharp;
 using static TorchSharp.torch;
-using ResizeMode = Ddpm.Core.Data.ResizeMode;
 
 namespace Ddpm.Core.Imaging;
 
@@ -51,38 +49,7 @@ public static class ImageTensors
         image.CopyPixelDataTo(System.Runtime.InteropServices.MemoryMarshal.Cast<byte, Rgb24>(pixels.AsSpan()));
         var shape = new ImageShape(3, image.Height, image.Width);
         var values = new float[shape.ElementCount];
-        InterleavedBytesToPlanar(pixels, shape, values);
+        ImagePixels.InterleavedBytesToPlanar(pixels, shape, values);
         return tensor(values, [3, image.Height, image.Width]);
-    }
-
-    /// <summary>Resizes an image in place to <paramref name="size"/> x <paramref name="size"/>.</summary>
-    internal static void Fit<TPixel>(Image<TPixel> image, int size, ResizeMode mode)
-        where TPixel : unmanaged, IPixel<TPixel>
-    {
-        if (image.Width == size && image.Height == size)
-        {
-            return;
-        }
-
-        image.Mutate(x => x.Resize(new ResizeOptions
-        {
-            Size = new SixLabors.ImageSharp.Size(size, size),
-            Mode = mode == ResizeMode.CenterCrop ? SixLabors.ImageSharp.Processing.ResizeMode.Crop : SixLabors.ImageSharp.Processing.ResizeMode.Stretch,
-            Sampler = KnownResamplers.Bicubic,
-        }));
-    }
-
-    /// <summary>Turns H x W x C interleaved 8-bit pixels into C x H x W floats in [-1, 1].</summary>
-    internal static void InterleavedBytesToPlanar(ReadOnlySpan<byte> interleaved, ImageShape shape, Span<float> planar)
-    {
-        int channels = shape.Channels;
-        int plane = shape.Height * shape.Width;
-        for (int p = 0; p < plane; p++)
-        {
-            for (int c = 0; c < channels; c++)
-            {
-                planar[(c * plane) + p] = (interleaved[(p * channels) + c] / 127.5f) - 1f;
-            }
-        }
     }
 }

@@ -181,7 +181,7 @@ internal sealed class TrainingRun : IDisposable
     public void WriteCheckpoint(CheckpointWriter writer) =>
         TrainingCheckpoint.Write(
             writer,
-            Model,
+            Model.Contents,
             new TrainingSection(Step, Epoch, Seed, TotalSteps, _smoothed, _options.Optimizer.ToString(), JsonSerializer.SerializeToNode(_options, CheckpointJson.Options)!),
             OptimizerState(),
             Generator);
@@ -189,8 +189,10 @@ internal sealed class TrainingRun : IDisposable
     /// <summary>Restores a run written by <see cref="WriteCheckpoint"/> (the networks must already match the checkpoint's configuration).</summary>
     public void Restore(CheckpointReader reader)
     {
-        (TrainingSection run, long[] steps) = TrainingCheckpoint.Restore(reader, Model, OptimizerState(), Generator);
+        (TrainingSection run, long[] steps, float[] losses) = TrainingCheckpoint.Restore(reader, Model.Network, Model.EmaNetwork, OptimizerState(), Generator);
         steps.CopyTo(Optimizer.Steps, 0);
+        Model.Losses.Clear();
+        Model.Losses.AddRange(losses);
         Step = run.Step;
         Epoch = run.Epoch;
         _smoothed = run.SmoothedLoss;
