@@ -1,4 +1,5 @@
 using Ddpm.Cli.Settings;
+using Ddpm.Core.Checkpoints;
 
 namespace Ddpm.Cli.Input;
 
@@ -7,7 +8,8 @@ internal static class ModelLocator
 {
     /// <summary>
     /// A file is taken as it is; a folder means its model.ddpm (a train output folder) or else its
-    /// newest checkpoint-*.ddpm, looking in the folder and then in its checkpoints/ subfolder.
+    /// newest checkpoint-*.ddpm that opens cleanly (<see cref="CheckpointFiles.FindNewest"/>), looking in the folder
+    /// and then in its checkpoints/ subfolder.
     /// </summary>
     /// <exception cref="UsageException">Nothing is there.</exception>
     public static string Resolve(string path, string flag)
@@ -30,12 +32,12 @@ internal static class ModelLocator
 
         foreach (string folder in new[] { path, Path.Combine(path, "checkpoints") })
         {
-            if (Directory.Exists(folder) && Directory.EnumerateFiles(folder, "checkpoint-*.ddpm").Order(StringComparer.Ordinal).LastOrDefault() is string newest)
+            if (CheckpointFiles.FindNewest(folder) is string newest)
             {
                 return newest;
             }
         }
 
-        throw new UsageException($"{flag} '{path}' holds no model.ddpm or checkpoint-*.ddpm.");
+        throw new UsageException($"{flag} '{path}' holds no model.ddpm or readable checkpoint-*.ddpm.");
     }
 }

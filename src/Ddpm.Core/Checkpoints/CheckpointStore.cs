@@ -1,11 +1,9 @@
-using System.Globalization;
-using System.Text.RegularExpressions;
 using Microsoft.Extensions.Logging;
 
 namespace Ddpm.Core.Checkpoints;
 
 /// <summary>A folder of numbered checkpoints (<c>checkpoint-00001000.ddpm</c>): writes, rotation and finding the newest good one.</summary>
-internal sealed partial class CheckpointStore
+internal sealed class CheckpointStore
 {
     private readonly int _keep;
     private readonly ILogger _logger;
@@ -19,18 +17,6 @@ internal sealed partial class CheckpointStore
     }
 
     public string Directory { get; }
-
-    public static string FileName(long step) => $"checkpoint-{step.ToString("D8", CultureInfo.InvariantCulture)}.ddpm";
-
-    /// <summary>The checkpoints in a folder, newest step first.</summary>
-    public static IEnumerable<(long Step, string Path)> List(string directory) =>
-        System.IO.Directory.Exists(directory)
-            ? System.IO.Directory.EnumerateFiles(directory, "checkpoint-*.ddpm")
-                .Select(p => (Match: Numbered().Match(Path.GetFileName(p)), Path: p))
-                .Where(m => m.Match.Success)
-                .Select(m => (long.Parse(m.Match.Groups[1].Value, CultureInfo.InvariantCulture), m.Path))
-                .OrderByDescending(c => c.Item1)
-            : [];
 
     /// <summary>
     /// Resolves a resume source: a checkpoint file as given, or, for a folder, its newest checkpoint
@@ -48,27 +34,15 @@ internal sealed partial class CheckpointStore
             throw new FileNotFoundException($"The checkpoint to resume from, '{source}', is neither a file nor a folder.", source);
         }
 
-        foreach ((_, string path) in List(source))
-        {
-            try
-            {
-                using CheckpointReader reader = CheckpointReader.Open(path);
-                return path;
-            }
-            catch (CheckpointFormatException e)
-            {
-                logger.LogWarning("Skipping damaged checkpoint {Path}: {Reason}", path, e.Message);
-            }
-        }
-
-        throw new FileNotFoundException($"The folder '{source}' holds no readable checkpoint (checkpoint-NNNNNNNN.ddpm).", source);
+        return CheckpointFiles.FindNewest(source, logger)
+            ?? throw new FileNotFoundException($"The folder '{source}' holds no readable checkpoint (checkpoint-NNNNNNNN.ddpm).", source);
     }
 
     /// <summary>Writes the checkpoint for <paramref name="step"/> atomically, then deletes all but the newest ones.</summary>
     /// <exception cref="CheckpointWriteException">The file system refused the write; the folder's earlier checkpoints are intact.</exception>
     public string Save(long step, Action<CheckpointWriter> write)
     {
-        string path = Path.Combine(Directory, FileName(step));
+        string path = Path.Combine(Directory, CheckpointFiles.FileName(step));
         try
         {
             using var writer = new CheckpointWriter(path);
@@ -78,11 +52,11 @@ internal sealed partial class CheckpointStore
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             // The writer removed its temporary file; the checkpoints already in the folder are untouched.
-            string? previous = List(Directory).Select(c => c.Path).FirstOrDefault(p => p != path);
+            string? previous = CheckpointFiles.List(Directory).Select(c => c.Path).FirstOrDefault(p => p != path);
             throw new CheckpointWriteException(path, step, previous, e);
         }
 
-        foreach ((_, string old) in List(Directory).Skip(_keep))
+        foreach ((_, string old) in CheckpointFiles.List(Directory).Skip(_keep))
         {
             try
             {
@@ -119,7 +93,4 @@ internal sealed partial class CheckpointStore
             }
         }
     }
-
-    [GeneratedRegex(@"^checkpoint-(\d{1,18})\.ddpm$")]
-    private static partial Regex Numbered();
 }
