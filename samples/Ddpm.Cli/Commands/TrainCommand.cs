@@ -115,26 +115,10 @@ internal static class TrainCommand
         Directory.CreateDirectory(output);
         File.WriteAllText(Path.Combine(output, "options.json"), settings.ToPatch().ToJson());
 
-        INetworkConfiguration network = settings.CreateNetwork();
+        DdpmTrainerOptions options = settings.CreateTrainerOptions(Path.Combine(output, "checkpoints"), cli.CpuKernels);
+        INetworkConfiguration network = options.Network!;
         var trainer = new DdpmTrainer(
-            new DdpmTrainerOptions
-            {
-                Network = network,
-                Epochs = settings.Epochs ?? 1,
-                MaxSteps = settings.Steps,
-                BatchSize = settings.BatchSize,
-                LearningRate = settings.LearningRate,
-                Schedule = settings.CreateSchedule(),
-                Timesteps = settings.Timesteps,
-                Loss = settings.Loss,
-                Device = settings.Device,
-                Threads = settings.Threads,
-                CpuKernels = cli.CpuKernels,
-                Seed = settings.Seed,
-                CheckpointDirectory = Path.Combine(output, "checkpoints"),
-                CheckpointInterval = settings.CheckpointInterval,
-                LogInterval = 100,
-            },
+            options,
             cli.Logging.CreateLogger<DdpmTrainer>());
 
         TextWriter say = cli.Narration(json);

@@ -1,3 +1,4 @@
+using Ddpm.Core.Kernels;
 using Ddpm.Core.Models;
 using Ddpm.Core.Sampling;
 using Ddpm.Core.Schedules;
@@ -139,6 +140,28 @@ internal sealed record TrainSettings
             UNetSize.Large => UNetPresets.Large(Channels),
             _ => UNetPresets.Small(Channels),
         },
+    };
+
+    /// <summary>The trainer options these settings describe.</summary>
+    /// <param name="checkpointDirectory">Where checkpoints go, or null for none.</param>
+    /// <param name="kernels">The CPU kernel path (the global <c>--cpu-kernels</c> flag).</param>
+    public DdpmTrainerOptions CreateTrainerOptions(string? checkpointDirectory, CpuKernelPath kernels) => new()
+    {
+        Network = CreateNetwork(),
+        Epochs = Epochs ?? 1,
+        MaxSteps = Steps,
+        BatchSize = BatchSize,
+        LearningRate = LearningRate,
+        Schedule = CreateSchedule(),
+        Timesteps = Timesteps,
+        Loss = Loss,
+        Device = Device,
+        Threads = Threads,
+        CpuKernels = kernels,
+        Seed = Seed,
+        CheckpointDirectory = checkpointDirectory,
+        CheckpointInterval = CheckpointInterval,
+        LogInterval = 100,
     };
 
     /// <summary>The beta schedule these settings name.</summary>

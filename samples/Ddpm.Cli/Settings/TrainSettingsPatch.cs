@@ -1,5 +1,9 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using Ddpm.Core.Kernels;
+using Ddpm.Core.Sampling;
+using Ddpm.Core.Training;
+using Microsoft.Extensions.Options;
 
 namespace Ddpm.Cli.Settings;
 
@@ -113,20 +117,7 @@ internal sealed record TrainSettingsPatch
             throw new UsageException($"{name("channels")} is 2; use 1 (grayscale) or 3 (RGB).");
         }
 
-        Range(name("epochs"), Epochs, 1, 1_000_000);
-        Range(name("steps"), Steps, 1, 1_000_000_000);
-        Range(name("batch-size"), BatchSize, 1, 65_536);
-        Range(name("timesteps"), Timesteps, 1, 100_000);
-        Range(name("seed"), Seed, 0, int.MaxValue);
-        Range(name("threads"), Threads, 1, 1024);
         Range(name("samples"), Samples, 1, 4096);
-        Range(name("sampling-steps"), SamplingSteps, 1, 100_000);
-        Range(name("checkpoint-interval"), CheckpointInterval, 1, 1_000_000_000);
-        if (LearningRate is double lr && !(lr > 0 && lr <= 10))
-        {
-            throw new UsageException($"{name("lr")} is {lr}; use a learning rate greater than 0 and at most 10, such as 1e-3.");
-        }
-
         if (Epochs is not null && Steps is not null)
         {
             throw new UsageException($"{name("epochs")} and {name("steps")} are both set; give one of them.");
@@ -164,7 +155,66 @@ internal sealed record TrainSettingsPatch
                 throw new UsageException($"{name(key)} is empty; give a value or leave it out.");
             }
         }
+
+        // What the library takes, its own validators check: this patch over the defaults, as trainer and
+        // sampler options. Each failure starts with the option's name, which becomes the key the user wrote.
+        TrainSettings settings = TrainSettings.For(RunPreset.Default).Apply(this);
+        var set = JsonSerializer.SerializeToNode(this, Json)!.AsObject().Select(p => p.Key).ToHashSet();
+        List<(string Message, bool Named)> failures =
+        [
+            .. Failures(new DdpmTrainerOptionsValidator().Validate(null, settings.CreateTrainerOptions(checkpointDirectory: null, CpuKernelPath.Auto)), TrainerKeys, set, name),
+            .. Failures(new DdpmSamplerOptionsValidator().Validate(null, settings.CreateSamplerOptions(batchSize: 1)), SamplerKeys, set, name),
+        ];
+
+        // A failure of an option this patch does not set follows from one it does (a default sampling-steps
+        // from a bad --timesteps): report the named ones, or else the rest as they are.
+        List<string> report = failures.Where(f => f.Named).Select(f => f.Message).Distinct().ToList();
+        if (report.Count == 0)
+        {
+            report = failures.Select(f => f.Message).Distinct().ToList();
+        }
+
+        if (report.Count > 0)
+        {
+            throw new UsageException(string.Join(Environment.NewLine, report));
+        }
     }
+
+    /// <summary>The trainer options the train settings set, by the key that sets them.</summary>
+    private static readonly Dictionary<string, string> TrainerKeys = new()
+    {
+        ["Epochs"] = "epochs",
+        ["MaxSteps"] = "steps",
+        ["BatchSize"] = "batch-size",
+        ["LearningRate"] = "lr",
+        ["Timesteps"] = "timesteps",
+        ["Loss"] = "loss",
+        ["Device"] = "device",
+        ["Threads"] = "threads",
+        ["Seed"] = "seed",
+        ["CheckpointInterval"] = "checkpoint-interval",
+    };
+
+    /// <summary>The sampler options (for samples.png) the train settings set, by the key that sets them.</summary>
+    private static readonly Dictionary<string, string> SamplerKeys = new()
+    {
+        ["Steps"] = "sampling-steps",
+        ["Method"] = "sampler",
+        ["Device"] = "device",
+        ["Threads"] = "threads",
+        ["Seed"] = "seed",
+    };
+
+    /// <summary>
+    /// A validator's failures (each leads with the option's name), prefixed with the key that set the option
+    /// where this patch set it.
+    /// </summary>
+    private static IEnumerable<(string Message, bool Named)> Failures(ValidateOptionsResult result, Dictionary<string, string> keys, HashSet<string> set, Func<string, string> name) =>
+        result.Failed
+            ? result.Failures.Select(f => keys.FirstOrDefault(k => f.StartsWith(k.Key + " ", StringComparison.Ordinal) && set.Contains(k.Value)) is { Key: not null } match
+                ? ($"{name(match.Value)}: {f}", true)
+                : (f, false))
+            : [];
 
     private static void Range(string name, long? value, long min, long max)
     {
