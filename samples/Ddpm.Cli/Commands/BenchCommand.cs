@@ -25,9 +25,9 @@ internal static class BenchCommand
     private static readonly Option<int> Channels = new("--channels") { Description = "1 or 3.", DefaultValueFactory = _ => 1 };
     private static readonly Option<int> BatchSize = new("--batch-size") { Description = "Images per training step and per sampling batch.", DefaultValueFactory = _ => 32 };
     private static readonly Option<int> Steps = new("--steps") { Description = "Timed steps of each kind (after 3 warm-up steps).", DefaultValueFactory = _ => 10 };
-    private static readonly Option<int> Timesteps = new("--timesteps") { Description = "T, for the DDPM sampling rate.", DefaultValueFactory = _ => 300 };
-    private static readonly Option<string> Device = new("--device") { Description = "cpu, cuda or cuda:N.", DefaultValueFactory = _ => "cpu" };
-    private static readonly Option<int?> Threads = new("--threads") { Description = "CPU threads for libtorch's operators. Default: all logical cores." };
+    private static readonly Option<int?> Timesteps = SharedOptions.Timesteps();
+    private static readonly Option<string?> Device = SharedOptions.Device();
+    private static readonly Option<int?> Threads = SharedOptions.Threads();
     private static readonly Option<string> Precision = new("--precision") { Description = "fp32 or bf16 (bfloat16 compute, float32 weights; training only).", DefaultValueFactory = _ => "fp32" };
     private static readonly Option<bool> Json = new("--json") { Description = "Print JSON instead of a table." };
 
@@ -50,7 +50,7 @@ internal static class BenchCommand
             ImageSize = parse.GetValue(ImageSize),
             Channels = parse.GetValue(Channels),
             BatchSize = parse.GetValue(BatchSize),
-            Timesteps = parse.GetValue(Timesteps),
+            Timesteps = parse.GetValue(Timesteps) ?? (parse.GetValue(Model) == "simple-unet" ? SharedOptions.NotebookTimesteps : SharedOptions.DefaultTimesteps),
             Device = parse.GetValue(Device),
             Threads = parse.GetValue(Threads),
         };

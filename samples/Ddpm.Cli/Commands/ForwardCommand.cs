@@ -16,9 +16,9 @@ internal static class ForwardCommand
     private static readonly Option<int> Index = new("--index") { Description = "Which image of the data.", DefaultValueFactory = _ => 0 };
     private static readonly Option<int> ImageSize = new("--image-size") { Description = "Square image size in pixels.", DefaultValueFactory = _ => 32 };
     private static readonly Option<int> Channels = new("--channels") { Description = "1 or 3.", DefaultValueFactory = _ => 1 };
-    private static readonly Option<int> Timesteps = new("--timesteps") { Description = "Diffusion steps T. Default: 1000, as ddpm train.", DefaultValueFactory = _ => 1000 };
-    private static readonly Option<string> Schedule = new("--schedule") { Description = "linear, cosine, quadratic, sigmoid or scaled-linear.", DefaultValueFactory = _ => "linear" };
-    private static readonly Option<int> Seed = new("--seed") { Description = "Random seed of the noise.", DefaultValueFactory = _ => 0 };
+    private static readonly Option<int?> Timesteps = SharedOptions.Timesteps();
+    private static readonly Option<string?> Schedule = SharedOptions.Schedule();
+    private static readonly Option<int?> Seed = SharedOptions.Seed();
 
     public static Command Create(CommandRunner runner)
     {

@@ -19,8 +19,8 @@ internal static class ImportCommand
     private static readonly Option<string> Out = new("--out") { Description = "The model file to write.", Required = true };
     private static readonly Option<string?> Like = new("--like") { Description = "A model whose network, schedule and image shape the weights belong to (any architecture). Without it: the notebook's SimpleUNet, read off the weights' shapes." };
     private static readonly Option<int> ImageSize = new("--image-size") { Description = "Square image size the weights were trained on (without --like).", DefaultValueFactory = _ => 64 };
-    private static readonly Option<int> Timesteps = new("--timesteps") { Description = "T of the schedule the weights were trained with (without --like).", DefaultValueFactory = _ => 300 };
-    private static readonly Option<string> Schedule = new("--schedule") { Description = "linear, cosine, quadratic, sigmoid or scaled-linear (without --like).", DefaultValueFactory = _ => "linear" };
+    private static readonly Option<int?> Timesteps = SharedOptions.Timesteps();
+    private static readonly Option<string?> Schedule = SharedOptions.Schedule();
     private static readonly Option<bool> NonStrict = new("--non-strict") { Description = "Load what fits and report the rest, instead of refusing weights that do not fit exactly." };
 
     public static Command Create(CommandRunner runner)
@@ -43,18 +43,18 @@ internal static class ImportCommand
         };
         string output = parse.GetValue(Out)!;
         int size = parse.GetValue(ImageSize);
-        int timesteps = parse.GetValue(Timesteps);
+        int timesteps = parse.GetValue(Timesteps) ?? SharedOptions.NotebookTimesteps;
         if (size is < 8 or > 4096)
         {
             throw new UsageException($"--image-size is {size}; use a size from 8 to 4096.");
         }
 
-        if (timesteps is < 2 or > 100_000)
+        if (timesteps is < 1 or > 100_000)
         {
-            throw new UsageException($"--timesteps is {timesteps}; use a number from 2 to 100,000.");
+            throw new UsageException($"--timesteps is {timesteps}; use a number from 1 to 100,000.");
         }
 
-        ScheduleChoice schedule = CliNames.Parse(CliNames.Schedules, parse.GetValue(Schedule)!, "--schedule");
+        ScheduleChoice schedule = CliNames.Parse(CliNames.Schedules, parse.GetValue(Schedule) ?? "linear", "--schedule");
         using var scope = NewDisposeScope();
         Dictionary<string, Tensor> tensors = WeightFiles.Read(source, isPyTorch ? "--pytorch" : "--safetensors", isPyTorch);
         string? like = parse.GetValue(Like);

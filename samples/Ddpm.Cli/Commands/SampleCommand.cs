@@ -18,11 +18,11 @@ internal static class SampleCommand
     private static readonly Option<string?> Sampler = new("--sampler") { Description = "ddim or ddpm. Default: ddim in 50 steps for the UNet; ddpm through every step with batch statistics for the notebook's SimpleUNet." };
     private static readonly Option<int?> Steps = new("--steps") { Description = "Reverse steps. Default: 50 for ddim, T for ddpm." };
     private static readonly Option<double> Eta = new("--eta") { Description = "DDIM's eta: 0 deterministic, 1 as noisy as DDPM.", DefaultValueFactory = _ => 0 };
-    private static readonly Option<int> Seed = new("--seed") { Description = "Random seed: the same seed draws the same images on the CPU.", DefaultValueFactory = _ => 0 };
+    private static readonly Option<int?> Seed = SharedOptions.Seed();
     private static readonly Option<string> Out = new("--out") { Description = "The grid PNG to write.", DefaultValueFactory = _ => "samples.png" };
     private static readonly Option<string?> Individual = new("--individual") { Description = "Also write each image as its own PNG into this folder." };
-    private static readonly Option<string?> Device = new("--device") { Description = "cpu, cuda or cuda:N. Default: cpu." };
-    private static readonly Option<int?> Threads = new("--threads") { Description = "CPU threads for libtorch's operators. Default: all logical cores." };
+    private static readonly Option<string?> Device = SharedOptions.Device();
+    private static readonly Option<int?> Threads = SharedOptions.Threads();
     private static readonly Option<int> BatchSize = new("--batch-size") { Description = "Images sampled at once.", DefaultValueFactory = _ => 64 };
     private static readonly Option<bool> Json = new("--json") { Description = "Print one JSON object with the files written and the settings used instead of lines of text (progress and logs stay on standard error)." };
 
@@ -41,7 +41,7 @@ internal static class SampleCommand
         int count = parse.GetValue(Count);
         int batchSize = parse.GetValue(BatchSize);
         double eta = parse.GetValue(Eta);
-        int seed = parse.GetValue(Seed);
+        int seed = parse.GetValue(Seed) ?? 0;
         Check(count is >= 1 and <= 1_000_000, $"--count is {count}; use a whole number from 1 to 1,000,000.");
         Check(batchSize is >= 1 and <= 65_536, $"--batch-size is {batchSize}; use a whole number from 1 to 65,536.");
         Check(eta is >= 0 and <= 1, $"--eta is {eta}; use a value from 0 to 1.");

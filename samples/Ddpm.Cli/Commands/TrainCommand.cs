@@ -29,12 +29,12 @@ internal static class TrainCommand
     private static readonly Option<long?> Steps = new("--steps") { Description = "Optimiser steps (instead of --epochs). Default: 1200." };
     private static readonly Option<int?> BatchSize = new("--batch-size") { Description = "Images per step. Default: 32 (seed: 128)." };
     private static readonly Option<double?> LearningRate = new("--lr") { Description = "Adam's learning rate. Default: 1e-3." };
-    private static readonly Option<string?> Schedule = new("--schedule") { Description = "Beta schedule: linear (default), cosine, quadratic, sigmoid or scaled-linear." };
-    private static readonly Option<int?> Timesteps = new("--timesteps") { Description = "Diffusion steps T. Default: 1000 (seed: 300)." };
+    private static readonly Option<string?> Schedule = SharedOptions.Schedule();
+    private static readonly Option<int?> Timesteps = SharedOptions.Timesteps();
     private static readonly Option<string?> Loss = new("--loss") { Description = "Loss on the predicted noise: l2 (default, DDPM), l1 (seed: the notebook) or huber." };
-    private static readonly Option<string?> Device = new("--device") { Description = "cpu (default), cuda or cuda:N." };
-    private static readonly Option<int?> Threads = new("--threads") { Description = "CPU threads for libtorch's operators. Default: all logical cores." };
-    private static readonly Option<int?> Seed = new("--seed") { Description = "Random seed. Default: 0." };
+    private static readonly Option<string?> Device = SharedOptions.Device();
+    private static readonly Option<int?> Threads = SharedOptions.Threads();
+    private static readonly Option<int?> Seed = SharedOptions.Seed();
     private static readonly Option<int?> Samples = new("--samples") { Description = "Images in samples.png. Default: 36." };
     private static readonly Option<string?> Sampler = new("--sampler") { Description = "ddim (default) or ddpm (seed: ddpm)." };
     private static readonly Option<int?> SamplingSteps = new("--sampling-steps") { Description = "Reverse steps for samples.png. Default: 50 for ddim, T for ddpm." };
