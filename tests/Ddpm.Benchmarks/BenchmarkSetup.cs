@@ -47,12 +47,6 @@ internal static class BenchmarkSetup
     }
 }
 
-/// <summary>An <see cref="IProgress{T}"/> that runs its handler on the reporting thread, at once (unlike <see cref="Progress{T}"/>, which posts to the thread pool).</summary>
-internal sealed class SynchronousProgress<T>(Action<T> handler) : IProgress<T>
-{
-    public void Report(T value) => handler(value);
-}
-
 /// <summary>Reads the process's memory: resident set size and managed heap.</summary>
 internal sealed class MemoryProbe : IDisposable
 {

@@ -86,7 +86,7 @@ internal static class BenchCommand
         });
 
         var trainTimes = new List<TimeSpan>();
-        using DdpmModel model = trainer.Fit(new InMemoryImageDataset(images), new Recorder<TrainingProgress>(p => trainTimes.Add(p.Elapsed)), cli.Cancellation);
+        using DdpmModel model = trainer.Fit(new InMemoryImageDataset(images), new SynchronousProgress<TrainingProgress>(p => trainTimes.Add(p.Elapsed)), cli.Cancellation);
         double trainImagesPerSecond = settings.BatchSize / MedianStep(trainTimes);
         double ddpmStep = SamplingStep(model, SamplingMethod.Ddpm, settings.BatchSize, steps, settings.Threads, cli.Cancellation);
         double ddimStep = SamplingStep(model, SamplingMethod.Ddim, settings.BatchSize, steps, settings.Threads, cli.Cancellation);
@@ -135,7 +135,7 @@ internal static class BenchCommand
             Device = model.Device.ToString(),
             Threads = threads,
         });
-        using Tensor images = sampler.Sample(model, batch, progress: new Recorder<SamplingProgress>(p => times.Add(p.Elapsed)), cancellationToken: cancellation);
+        using Tensor images = sampler.Sample(model, batch, progress: new SynchronousProgress<SamplingProgress>(p => times.Add(p.Elapsed)), cancellationToken: cancellation);
         return MedianStep(times);
     }
 
@@ -166,11 +166,6 @@ internal static class BenchCommand
         }
 
         return Process.GetCurrentProcess().PeakWorkingSet64;
-    }
-
-    private sealed class Recorder<T>(Action<T> record) : IProgress<T>
-    {
-        public void Report(T value) => record(value);
     }
 
     private sealed record BenchResult(

@@ -1,5 +1,6 @@
 using Ddpm.Core.Sampling;
 using Ddpm.Core.Training;
+using Ddpm.Core;
 using Spectre.Console;
 
 namespace Ddpm.Cli.Output;
@@ -39,16 +40,10 @@ internal static class ProgressDisplay
             .Start(context =>
             {
                 ProgressTask task = context.AddTask(title);
-                T result = work(new Reporter<TReport>(report => task.Description = $"{title}: {Markup.Escape(describe(report, task))}"));
+                T result = work(new SynchronousProgress<TReport>(report => task.Description = $"{title}: {Markup.Escape(describe(report, task))}"));
                 task.StopTask();
                 return result;
             });
-    }
-
-    /// <summary>Reports synchronously on the training thread (Progress&lt;T&gt; would post to the thread pool and lag behind).</summary>
-    private sealed class Reporter<TReport>(Action<TReport> report) : IProgress<TReport>
-    {
-        public void Report(TReport value) => report(value);
     }
 
     /// <summary>A plain line at every 5% of the run and at its end.</summary>

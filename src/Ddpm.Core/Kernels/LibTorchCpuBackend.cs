@@ -76,9 +76,14 @@ internal sealed class LibTorchCpuBackend : ICpuKernelBackend
         return CpuKernelCheck.Run(bfloat16);
     }
 
-    /// <summary>Sets libtorch's oneDNN and NNPACK switches. The instruction-set-limited paths and oneDNN off are chosen where NNPACK cannot start, so they switch it off rather than have libtorch warn at every convolution.</summary>
+    /// <summary>
+    /// Sets libtorch's oneDNN and NNPACK switches. NNPACK is switched off wherever it cannot start on this CPU
+    /// (whatever the path), because libtorch would otherwise print "Could not initialize NNPACK" at every
+    /// convolution it would have taken; the instruction-set-limited paths and oneDNN off never use it.
+    /// </summary>
     private string? Switch(bool oneDnn, bool nnpack)
     {
+        nnpack &= LibTorchSwitches.NnpackAvailable != false;
         if (_switches == (oneDnn, nnpack))
         {
             return null;

@@ -16,7 +16,10 @@ internal static unsafe class LibTorchSwitches
     private static readonly string[] GlobalContextNames = ["_ZN2at13globalContextEv", "?globalContext@at@@YAAEAVContext@1@XZ"];
     private static readonly string[] MkldnnNames = ["_ZN2at7Context20setUserEnabledMkldnnEb", "?setUserEnabledMkldnn@Context@at@@QEAAX_N@Z"];
     private static readonly string[] NnpackNames = ["_ZN2at7Context20setUserEnabledNNPACKEb", "?setUserEnabledNNPACK@Context@at@@QEAAX_N@Z"];
+    private static readonly string[] NnpackAvailableNames = ["_ZN2at6native17_nnpack_availableEv", "?_nnpack_available@native@at@@YA_NXZ"];
+    private static readonly string[] NnpackEnabledNames = ["_ZNK2at7Context17userEnabledNNPACKEv", "?userEnabledNNPACK@Context@at@@QEBA_NXZ"];
     private static readonly Lazy<Exports?> Resolved = new(Resolve);
+    private static readonly Lazy<bool?> NnpackProbe = new(ProbeNnpack);
 
     /// <summary>Gets why the switches cannot be used here, or null when they can.</summary>
     public static string? Unavailable => Resolved.Value is null
@@ -39,6 +42,18 @@ internal static unsafe class LibTorchSwitches
         exports.SetNnpack(context, nnpack ? (byte)1 : (byte)0);
         return true;
     }
+
+    /// <summary>
+    /// Gets whether NNPACK can start on this CPU (libtorch's <c>at::native::_nnpack_available</c>, Python's
+    /// <c>torch._nnpack_available()</c>), or null when this libtorch does not export the probe. Asked once per
+    /// process; where it is false libtorch prints one warning for the question.
+    /// </summary>
+    public static bool? NnpackAvailable => NnpackProbe.Value;
+
+    /// <summary>Gets whether libtorch may try NNPACK (<c>userEnabledNNPACK</c>), or null when the switches are unavailable.</summary>
+    public static bool? NnpackEnabled => Resolved.Value is Exports exports && exports.NnpackEnabled is not null
+        ? exports.NnpackEnabled(exports.GlobalContext()) != 0
+        : null;
 
     /// <summary>
     /// Sets a variable in the native environment, where oneDNN reads it. .NET's own
@@ -83,12 +98,19 @@ internal static unsafe class LibTorchSwitches
                 return new Exports(
                     (delegate* unmanaged<IntPtr>)context,
                     (delegate* unmanaged<IntPtr, byte, void>)mkldnn,
-                    (delegate* unmanaged<IntPtr, byte, void>)nnpack);
+                    (delegate* unmanaged<IntPtr, byte, void>)nnpack)
+                {
+                    NnpackAvailable = TryExport(library, NnpackAvailableNames, out IntPtr available) ? (delegate* unmanaged<byte>)available : null,
+                    NnpackEnabled = TryExport(library, NnpackEnabledNames, out IntPtr enabled) ? (delegate* unmanaged<IntPtr, byte>)enabled : null,
+                };
             }
         }
 
         return null;
     }
+
+    private static bool? ProbeNnpack() =>
+        Resolved.Value is Exports exports && exports.NnpackAvailable is not null ? exports.NnpackAvailable() != 0 : null;
 
     private static bool TryExport(IntPtr library, string[] names, out IntPtr address)
     {
@@ -124,6 +146,12 @@ internal static unsafe class LibTorchSwitches
             _setMkldnn = setMkldnn;
             _setNnpack = setNnpack;
         }
+
+        /// <summary>Gets <c>at::native::_nnpack_available()</c>, or null where it is not exported.</summary>
+        public delegate* unmanaged<byte> NnpackAvailable { get; init; }
+
+        /// <summary>Gets <c>at::Context::userEnabledNNPACK() const</c>, or null where it is not exported.</summary>
+        public delegate* unmanaged<IntPtr, byte> NnpackEnabled { get; init; }
 
         public IntPtr GlobalContext() => _globalContext();
 
