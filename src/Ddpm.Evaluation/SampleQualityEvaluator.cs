@@ -46,7 +46,7 @@ public sealed class SampleQualityEvaluator : IDisposable
 
         // A safetensors file (read with the public Interop API): the classifier's weights under "network.",
         // the test set's feature statistics under "reference.", the accuracy in the metadata.
-        Dictionary<string, Tensor> tensors = SafeTensors.Read(stream, ResourceName, out IReadOnlyDictionary<string, string> metadata);
+        using StateDict tensors = SafeTensors.Read(stream, ResourceName, out IReadOnlyDictionary<string, string> metadata);
         var classifier = new FashionMnistClassifier();
         try
         {
@@ -54,26 +54,13 @@ public sealed class SampleQualityEvaluator : IDisposable
 
             classifier.eval();
             double accuracy = double.Parse(metadata["accuracy"], CultureInfo.InvariantCulture);
-            Tensor mean = tensors[ReferencePrefix + "mean"];
-            Tensor covariance = tensors[ReferencePrefix + "covariance"];
-            foreach ((string name, Tensor tensor) in tensors)
-            {
-                if (!ReferenceEquals(tensor, mean) && !ReferenceEquals(tensor, covariance))
-                {
-                    tensor.Dispose();
-                }
-            }
 
-            return new SampleQualityEvaluator(classifier, mean, covariance, accuracy);
+            // The evaluator keeps the reference statistics; the using frees the rest.
+            return new SampleQualityEvaluator(classifier, tensors.Take(ReferencePrefix + "mean"), tensors.Take(ReferencePrefix + "covariance"), accuracy);
         }
         catch
         {
             classifier.Dispose();
-            foreach (Tensor tensor in tensors.Values)
-            {
-                tensor.Dispose();
-            }
-
             throw;
         }
     }

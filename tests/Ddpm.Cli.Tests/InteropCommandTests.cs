@@ -27,9 +27,9 @@ public sealed class InteropCommandTests : IDisposable
         reimport.ExitCode.Should().Be(0, reimport.ToString());
 
         using var scope = NewDisposeScope();
-        Dictionary<string, Tensor> original = PyTorchStateDict.Read(Notebook);
-        Dictionary<string, Tensor> pt = PyTorchStateDict.Read(_folder.File("back.pt"));
-        Dictionary<string, Tensor> safe = SafeTensors.Read(_folder.File("back.safetensors"), out var metadata);
+        using StateDict original = PyTorchStateDict.Read(Notebook);
+        using StateDict pt = PyTorchStateDict.Read(_folder.File("back.pt"));
+        using StateDict safe = SafeTensors.Read(_folder.File("back.safetensors"), out var metadata);
         using DdpmModel again = DdpmModel.Load(_folder.File("again.ddpm"));
         Dictionary<string, Tensor> reloaded = again.Network.state_dict();
         foreach ((string name, Tensor tensor) in original)

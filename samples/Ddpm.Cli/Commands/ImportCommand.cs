@@ -56,7 +56,7 @@ internal static class ImportCommand
 
         ScheduleChoice schedule = CliNames.Parse(CliNames.Schedules, parse.GetValue(Schedule) ?? "linear", "--schedule");
         using var scope = NewDisposeScope();
-        Dictionary<string, Tensor> tensors = WeightFiles.Read(source, isPyTorch ? "--pytorch" : "--safetensors", isPyTorch);
+        using StateDict tensors = WeightFiles.Read(source, isPyTorch ? "--pytorch" : "--safetensors", isPyTorch);
         string? like = parse.GetValue(Like);
         DdpmModel model = like is null ? NotebookModel(tensors, size, timesteps, schedule) : DdpmModel.Load(ModelLocator.Resolve(like, "--like"));
         using (model)
@@ -84,7 +84,7 @@ internal static class ImportCommand
         return ExitCodes.Success;
     }
 
-    private static DdpmModel NotebookModel(Dictionary<string, Tensor> tensors, int size, int timesteps, ScheduleChoice schedule)
+    private static DdpmModel NotebookModel(IReadOnlyDictionary<string, Tensor> tensors, int size, int timesteps, ScheduleChoice schedule)
     {
         SimpleUNetConfiguration configuration;
         try

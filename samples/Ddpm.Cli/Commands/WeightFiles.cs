@@ -13,7 +13,7 @@ internal static class WeightFiles
         path.EndsWith(".pt", StringComparison.OrdinalIgnoreCase) || path.EndsWith(".pth", StringComparison.OrdinalIgnoreCase) || path.EndsWith(".bin", StringComparison.OrdinalIgnoreCase);
 
     /// <summary>Reads a torch.save file or a .safetensors file, as the flag named it; a bad file is bad input (exit 2).</summary>
-    public static Dictionary<string, Tensor> Read(string path, string flag, bool pyTorch)
+    public static StateDict Read(string path, string flag, bool pyTorch)
     {
         if (!File.Exists(path))
         {

@@ -24,7 +24,7 @@ public static class PyTorchStateDict
         ("torch.BoolStorage", ScalarType.Bool, 1),
     ];
 
-    /// <summary>Reads the tensors of a state_dict saved with <c>torch.save</c>, onto the CPU; the caller disposes them.</summary>
+    /// <summary>Reads the tensors of a state_dict saved with <c>torch.save</c>, onto the CPU; disposing the result frees them.</summary>
     /// <param name="path">The <c>.pt</c> or <c>.pth</c> file.</param>
     /// <returns>The tensors by name, in the file's order, each contiguous.</returns>
     /// <exception cref="FileNotFoundException">The file does not exist.</exception>
@@ -32,7 +32,7 @@ public static class PyTorchStateDict
     /// The file is not a zip-format <c>torch.save</c> file, holds anything other than a flat dict of
     /// tensors (a whole pickled model, an optimizer, custom classes), or is truncated or inconsistent.
     /// </exception>
-    public static Dictionary<string, Tensor> Read(string path)
+    public static StateDict Read(string path)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(path);
         if (!File.Exists(path))
@@ -96,7 +96,7 @@ public static class PyTorchStateDict
 
             var returned = new HashSet<Tensor>(tensors.Values, ReferenceEqualityComparer.Instance);
             created.RemoveAll(returned.Contains);
-            return tensors;
+            return new StateDict(tensors);
         }
         catch (IOException e)
         {

@@ -24,20 +24,20 @@ public static class SafeTensors
         ("U8", ScalarType.Byte, 1), ("BOOL", ScalarType.Bool, 1),
     ];
 
-    /// <summary>Reads every tensor of a safetensors file onto the CPU; the caller disposes them.</summary>
+    /// <summary>Reads every tensor of a safetensors file onto the CPU; disposing the result frees them.</summary>
     /// <param name="path">The file.</param>
     /// <returns>The tensors by name, in the file's order.</returns>
     /// <exception cref="FileNotFoundException">The file does not exist.</exception>
     /// <exception cref="InvalidDataException">The file is not safetensors, or is truncated or inconsistent; the message says where.</exception>
-    public static Dictionary<string, Tensor> Read(string path) => Read(path, out _);
+    public static StateDict Read(string path) => Read(path, out _);
 
     /// <summary>Reads every tensor of a safetensors file onto the CPU, and its <c>__metadata__</c> strings.</summary>
     /// <param name="path">The file.</param>
     /// <param name="metadata">The header's <c>__metadata__</c> (empty when it has none).</param>
-    /// <returns>The tensors by name, in the file's order; the caller disposes them.</returns>
+    /// <returns>The tensors by name, in the file's order; disposing it frees them.</returns>
     /// <exception cref="FileNotFoundException">The file does not exist.</exception>
     /// <exception cref="InvalidDataException">The file is not safetensors, or is truncated or inconsistent; the message says where.</exception>
-    public static Dictionary<string, Tensor> Read(string path, out IReadOnlyDictionary<string, string> metadata)
+    public static StateDict Read(string path, out IReadOnlyDictionary<string, string> metadata)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(path);
         if (!File.Exists(path))
@@ -53,10 +53,10 @@ public static class SafeTensors
     /// <param name="stream">A readable, seekable stream positioned at the start of the safetensors data; it is left open.</param>
     /// <param name="name">What the stream is, for error messages (a file name or resource name).</param>
     /// <param name="metadata">The header's <c>__metadata__</c> (empty when it has none).</param>
-    /// <returns>The tensors by name, in the stream's order; the caller disposes them.</returns>
+    /// <returns>The tensors by name, in the stream's order; disposing it frees them.</returns>
     /// <exception cref="ArgumentException">The stream cannot be read or cannot seek.</exception>
     /// <exception cref="InvalidDataException">The data is not safetensors, or is truncated or inconsistent; the message says where.</exception>
-    public static Dictionary<string, Tensor> Read(Stream stream, string name, out IReadOnlyDictionary<string, string> metadata)
+    public static StateDict Read(Stream stream, string name, out IReadOnlyDictionary<string, string> metadata)
     {
         ArgumentNullException.ThrowIfNull(stream);
         ArgumentException.ThrowIfNullOrWhiteSpace(name);
@@ -98,7 +98,7 @@ public static class SafeTensors
                 }
             }
 
-            return tensors;
+            return new StateDict(tensors);
         }
         catch
         {

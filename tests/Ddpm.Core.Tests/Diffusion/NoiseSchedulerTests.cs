@@ -15,7 +15,7 @@ public sealed class NoiseSchedulerTests
     [Fact]
     public void Terms_equal_the_notebooks_T300_values()
     {
-        Dictionary<string, Tensor> reference = SafeTensors.Read(Fixtures.PathOf("schedule_t300.safetensors"));
+        using StateDict reference = SafeTensors.Read(Fixtures.PathOf("schedule_t300.safetensors"));
         using var scheduler = new NoiseScheduler(KnownBetaSchedules.Linear, 300);
 
         var ours = new Dictionary<string, Tensor>

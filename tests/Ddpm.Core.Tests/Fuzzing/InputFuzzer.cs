@@ -96,15 +96,7 @@ internal static class InputFuzzer
         _ => e is InvalidDataException,
     };
 
-    private static void DisposeAll(Dictionary<string, TorchSharp.torch.Tensor> tensors)
-    {
-        foreach (TorchSharp.torch.Tensor tensor in tensors.Values)
-        {
-            tensor.Dispose();
-        }
-    }
-
-    private static void Load(FuzzTarget target, string folder, string file)
+        private static void Load(FuzzTarget target, string folder, string file)
     {
         switch (target)
         {
@@ -115,10 +107,16 @@ internal static class InputFuzzer
                 _ = new IdxImageDataset(file);
                 break;
             case FuzzTarget.SafeTensors:
-                DisposeAll(SafeTensors.Read(file));
+                using (SafeTensors.Read(file))
+                {
+                }
+
                 break;
             case FuzzTarget.PyTorch:
-                DisposeAll(PyTorchStateDict.Read(file));
+                using (PyTorchStateDict.Read(file))
+                {
+                }
+
                 break;
             default:
                 _ = CheckpointInfo.Read(file);

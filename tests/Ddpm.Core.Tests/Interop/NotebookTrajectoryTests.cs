@@ -21,8 +21,8 @@ public sealed class NotebookTrajectoryTests
     public void The_sampler_driven_by_the_same_noise_reproduces_the_notebooks_trajectory()
     {
         using var scope = NewDisposeScope();
-        Dictionary<string, Tensor> fixture = SafeTensors.Read(Fixtures.PathOf("sampling_trajectory_t300.safetensors"));
-        Dictionary<string, Tensor> weights = PyTorchStateDict.Read(Fixtures.PathOf("simple_unet_small.pt"));
+        using StateDict fixture = SafeTensors.Read(Fixtures.PathOf("sampling_trajectory_t300.safetensors"));
+        using StateDict weights = PyTorchStateDict.Read(Fixtures.PathOf("simple_unet_small.pt"));
         SimpleUNetConfiguration configuration = SimpleUNetConfiguration.FromStateDict(weights);
         var network = configuration.CreateNetwork();
         StateDictLoader.Load(network, weights);

@@ -21,8 +21,8 @@ public sealed class PyTorchInteropTests : IDisposable
     public void The_notebooks_torch_save_file_loads_into_SimpleUNet_and_reproduces_PyTorchs_output()
     {
         using var scope = NewDisposeScope();
-        Dictionary<string, Tensor> saved = PyTorchStateDict.Read(Fixtures.PathOf("simple_unet_small.pt"));
-        Dictionary<string, Tensor> reference = SafeTensors.Read(Fixtures.PathOf("simple_unet_small.safetensors"));
+        using StateDict saved = PyTorchStateDict.Read(Fixtures.PathOf("simple_unet_small.pt"));
+        using StateDict reference = SafeTensors.Read(Fixtures.PathOf("simple_unet_small.safetensors"));
         SimpleUNetConfiguration inferred = SimpleUNetConfiguration.FromStateDict(saved);
         using var network = new SimpleUNet(inferred);
 
@@ -64,7 +64,7 @@ public sealed class PyTorchInteropTests : IDisposable
         string path = Path.Combine(_folder.Path, "exported.pt");
 
         PyTorchStateDict.Write(path, network.state_dict());
-        Dictionary<string, Tensor> back = PyTorchStateDict.Read(path);
+        using StateDict back = PyTorchStateDict.Read(path);
 
         back.Keys.Should().Equal(network.state_dict().Keys);
         foreach ((string name, Tensor tensor) in network.state_dict())

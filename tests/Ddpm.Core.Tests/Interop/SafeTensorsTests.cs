@@ -37,7 +37,7 @@ public sealed class SafeTensorsTests : IDisposable
         string path = Path.Combine(_folder.Path, "all.safetensors");
 
         SafeTensors.Write(path, tensors, new Dictionary<string, string> { ["format"] = "pt", ["source"] = "Ddpm.Core" });
-        Dictionary<string, Tensor> back = SafeTensors.Read(path, out IReadOnlyDictionary<string, string> metadata);
+        using StateDict back = SafeTensors.Read(path, out IReadOnlyDictionary<string, string> metadata);
 
         back.Keys.Should().Equal(tensors.Keys);
         foreach ((string name, Tensor original) in tensors)
@@ -62,7 +62,7 @@ public sealed class SafeTensorsTests : IDisposable
         using var stream = new MemoryStream([.. new byte[5], .. bytes]);
         stream.Position = 5;
 
-        Dictionary<string, Tensor> read = SafeTensors.Read(stream, "in-memory", out IReadOnlyDictionary<string, string> metadata);
+        using StateDict read = SafeTensors.Read(stream, "in-memory", out IReadOnlyDictionary<string, string> metadata);
 
         read.Keys.Should().Equal("a", "b");
         read["a"].data<float>().ToArray().Should().Equal(0, 1, 2, 3, 4, 5);
@@ -85,7 +85,7 @@ public sealed class SafeTensorsTests : IDisposable
     public void The_reference_scripts_files_read_with_their_names_shapes_and_metadata()
     {
         using var scope = NewDisposeScope();
-        Dictionary<string, Tensor> schedule = SafeTensors.Read(Fixtures.PathOf("schedule_t300.safetensors"), out IReadOnlyDictionary<string, string> metadata);
+        using StateDict schedule = SafeTensors.Read(Fixtures.PathOf("schedule_t300.safetensors"), out IReadOnlyDictionary<string, string> metadata);
 
         schedule.Keys.Should().BeEquivalentTo(
             ["betas", "alphas", "alphas_cumprod", "alphas_cumprod_prev", "sqrt_recip_alphas", "sqrt_alphas_cumprod", "sqrt_one_minus_alphas_cumprod", "posterior_variance"]);

@@ -45,7 +45,7 @@ public sealed class SimpleUNetTests
     [InlineData(true, "output.train")]
     public void With_the_reference_weights_it_reproduces_the_PyTorch_output(bool trainMode, string outputName)
     {
-        Dictionary<string, Tensor> fixture = SafeTensors.Read(Fixtures.PathOf("simple_unet_small.safetensors"));
+        using StateDict fixture = SafeTensors.Read(Fixtures.PathOf("simple_unet_small.safetensors"));
         var weights = fixture.Where(kv => kv.Key.StartsWith("model.", StringComparison.Ordinal))
             .ToDictionary(kv => kv.Key["model.".Length..], kv => kv.Value);
         using var network = new SimpleUNet(new SimpleUNetConfiguration { ImageChannels = 3, DownChannels = [8, 16, 32, 64, 128], TimeEmbeddingDim = 32 });
