@@ -53,23 +53,21 @@ internal static class SampleCommand
         string device = parse.GetValue(Device) ?? "cpu";
 
         using DdpmModel model = DdpmModel.Load(path, device);
-        bool simpleUNet = model.Configuration?.Architecture == "simple-unet";
-        SamplerChoice method = sampler ?? SamplingDefaults.MethodFor(simpleUNet);
-        int? steps = parse.GetValue(Steps) ?? SamplingDefaults.StepsFor(method, model.Scheduler.Timesteps);
+        int? steps = parse.GetValue(Steps);
         if (steps is int s)
         {
             Check(s >= 1 && s <= model.Scheduler.Timesteps, $"--steps is {s}; the model has T = {model.Scheduler.Timesteps}, so use 1 to {model.Scheduler.Timesteps}.");
         }
 
-        DdpmSamplerOptions options = SamplingDefaults.Create(simpleUNet, method, steps, eta, seed, Math.Min(batchSize, count), device, threads);
+        DdpmSamplerOptions options = SamplerOptions.Create(sampler, steps, eta, seed, Math.Min(batchSize, count), device, threads);
         options.CpuKernels = cli.CpuKernels;
         var ddpmSampler = new DdpmSampler(options, cli.Logging.CreateLogger<DdpmSampler>());
         string grid = Path.GetFullPath(parse.GetValue(Out)!);
         bool json = parse.GetValue(Json);
 
         TextWriter say = cli.Narration(json);
-        string methodName = method == SamplerChoice.Ddim ? "ddim" : "ddpm";
-        int stepCount = steps ?? model.Scheduler.Timesteps;
+        string methodName = (options.Method ?? SamplingDefaults.Method(model)) == SamplingMethod.Ddim ? "ddim" : "ddpm";
+        int stepCount = ddpmSampler.GetTimesteps(model).Length;
         say.WriteLine($"Sampling {count} image(s) of {model.ImageShape} from {path} with {methodName.ToUpperInvariant()} in {stepCount} steps on {device}");
         var clock = System.Diagnostics.Stopwatch.StartNew();
         using Tensor images = ProgressDisplay.Sample(cli, progress => Pictures.Sample(model, ddpmSampler, count, grid, null, progress, cli.Cancellation));

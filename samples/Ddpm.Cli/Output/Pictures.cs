@@ -38,7 +38,7 @@ internal static class Pictures
     /// </summary>
     public static Tensor Sample(DdpmModel model, DdpmSampler sampler, int count, string? gridPath, string? denoisingPath, IProgress<SamplingProgress>? progress, CancellationToken cancellationToken)
     {
-        int[] visited = sampler.GetTimesteps(model.Scheduler.Timesteps);
+        int[] visited = sampler.GetTimesteps(model);
         var shown = new HashSet<int>(Enumerable.Range(0, StripLength).Select(i => visited[(visited.Length - 1) * i / (StripLength - 1)]));
         var progression = new List<Tensor>();
         try

@@ -167,7 +167,6 @@ internal sealed record TrainSettings
     /// <summary>The beta schedule these settings name.</summary>
     public IBetaSchedule CreateSchedule() => Schedule.ToSchedule();
 
-    /// <summary>The sampler for samples.png (<see cref="SamplingDefaults"/>).</summary>
-    public DdpmSamplerOptions CreateSamplerOptions(int batchSize) => SamplingDefaults.Create(
-        Model == NetworkChoice.SimpleUNet, Sampler, SamplingSteps ?? SamplingDefaults.StepsFor(Sampler, Timesteps), eta: 0, Seed, batchSize, Device, Threads);
+    /// <summary>The sampler for samples.png; the rest follows the model (<see cref="SamplingDefaults"/>).</summary>
+    public DdpmSamplerOptions CreateSamplerOptions(int batchSize) => SamplerOptions.Create(Sampler, SamplingSteps, eta: 0, Seed, batchSize, Device, Threads);
 }

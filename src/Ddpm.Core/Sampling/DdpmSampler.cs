@@ -11,17 +11,17 @@ using static TorchSharp.torch;
 namespace Ddpm.Core.Sampling;
 
 /// <summary>
-/// Draws images from a trained <see cref="DdpmModel"/>. By default it is the notebook's ancestral
-/// sampling (Ho et al. 2020, Algorithm 2): x_T ~ N(0, I); for t = T-1..0,
-/// x_{t-1} = 1/√α_t (x_t - β_t/√(1-ᾱ_t) ε_θ(x_t, t)) + σ_t z with σ_t² = β̃_t, the mean alone at
-/// t = 0, each step clamped to [-1, 1]. Options choose DDIM (Song et al. 2021), fewer steps with a
+/// Draws images from a trained <see cref="DdpmModel"/>. What the options leave null follows the model
+/// (<see cref="SamplingDefaults"/>): the notebook's SimpleUNet gets the notebook's ancestral sampling (Ho et al.
+/// 2020, Algorithm 2): x_T ~ N(0, I); for t = T-1..0, x_{t-1} = 1/√α_t (x_t - β_t/√(1-ᾱ_t) ε_θ(x_t, t)) + σ_t z
+/// with σ_t² = β̃_t, the mean alone at t = 0, each step clamped to [-1, 1]; other networks get DDIM (Song et
+/// al. 2021) in 50 steps with x̂_0 clipped. Options choose the method, fewer steps with a
 /// timestep spacing, the variance, x̂_0 clipping or dynamic thresholding. Each step goes from its
 /// timestep to the actual previous one in the list, whatever the spacing. Sampling never changes the
 /// model: training flags and BatchNorm statistics are restored.
 /// </summary>
 public sealed class DdpmSampler
 {
-    private const int DefaultDdimSteps = 50;
     private readonly ILogger _logger;
 
     /// <summary>Creates a sampler; the options are copied and validated now.</summary>
@@ -44,13 +44,19 @@ public sealed class DdpmSampler
     /// </summary>
     internal Func<long[], Tensor>? NoiseSource { get; set; }
 
-    /// <summary>The timesteps this sampler visits for a model with <paramref name="timesteps"/> training steps, noisiest first.</summary>
-    /// <param name="timesteps">The model's T.</param>
+    /// <summary>The timesteps this sampler visits for <paramref name="model"/>, noisiest first.</summary>
+    /// <param name="model">The model (its T, and its network where the method follows it).</param>
     /// <returns>The S timesteps, strictly descending.</returns>
     /// <exception cref="ArgumentException"><see cref="DdpmSamplerOptions.Steps"/> exceeds T.</exception>
-    public int[] GetTimesteps(int timesteps)
+    public int[] GetTimesteps(DdpmModel model)
     {
-        int steps = Options.Steps ?? (Options.Method == SamplingMethod.Ddim ? Math.Min(DefaultDdimSteps, timesteps) : timesteps);
+        ArgumentNullException.ThrowIfNull(model);
+        return GetTimesteps(model.Scheduler.Timesteps, Options.Method ?? SamplingDefaults.Method(model));
+    }
+
+    private int[] GetTimesteps(int timesteps, SamplingMethod method)
+    {
+        int steps = Options.Steps ?? SamplingDefaults.Steps(method, timesteps);
         if (steps > timesteps)
         {
             throw new ArgumentException($"DdpmSamplerOptions.Steps is {steps} but the model has only T = {timesteps} timesteps; use at most {timesteps}.");
@@ -81,7 +87,13 @@ public sealed class DdpmSampler
         ArgumentNullException.ThrowIfNull(model);
         ArgumentOutOfRangeException.ThrowIfLessThan(count, 1);
         Device device = ResolveDevice(model);
-        int[] timesteps = GetTimesteps(model.Scheduler.Timesteps);
+        SamplingMethod method = Options.Method ?? SamplingDefaults.Method(model);
+        int[] timesteps = GetTimesteps(model.Scheduler.Timesteps, method);
+        BatchNormMode batchNormMode = Options.BatchNormMode ?? SamplingDefaults.BatchNormMode(model);
+        var plan = new Plan(
+            method,
+            Options.ClampEachStep ?? SamplingDefaults.ClampEachStep(model, method),
+            Options.ClipPredictedSample ?? (Options.DynamicThresholdingPercentile is null && SamplingDefaults.ClipPredictedSample(model)));
         CheckClasses(model);
         int seed = Options.Seed ?? Random.Shared.Next();
         int batchCount = (count + Options.BatchSize - 1) / Options.BatchSize;
@@ -90,8 +102,8 @@ public sealed class DdpmSampler
             : model.Network;
         _logger.LogInformation(
             "Sampling {Count} images of {Shape} on {Device} with {Method} in {Steps} steps ({Timesteps}): {Batches} batch(es), seed {Seed}, {Weights} weights, BatchNorm {Mode}",
-            count, model.ImageShape, device, Options.Method, timesteps.Length, SamplingTimesteps.Describe(timesteps), batchCount, seed,
-            model.EmaNetwork is null ? ModelWeights.Trained : Options.Weights, Options.BatchNormMode);
+            count, model.ImageShape, device, method, timesteps.Length, SamplingTimesteps.Describe(timesteps), batchCount, seed,
+            model.EmaNetwork is null ? ModelWeights.Trained : Options.Weights, batchNormMode);
 
         var clock = Stopwatch.StartNew();
         var batches = new List<Tensor>(batchCount);
@@ -104,9 +116,9 @@ public sealed class DdpmSampler
             }
 
             using var generator = new Generator((ulong)seed, device);
-            using var mode = new NetworkModeScope(network, Options.BatchNormMode);
+            using var mode = new NetworkModeScope(network, batchNormMode);
             using var noGrad = no_grad();
-            var run = new Run(model, network, timesteps, generator, batchCount, onStep, progress, clock, cancellationToken);
+            var run = new Run(model, network, plan, timesteps, generator, batchCount, onStep, progress, clock, cancellationToken);
             for (int batch = 0; batch < batchCount; batch++)
             {
                 int first = batch * Options.BatchSize;
@@ -165,7 +177,7 @@ public sealed class DdpmSampler
         Tensor timestep = full(new long[] { x.shape[0] }, t, dtype: ScalarType.Int64, device: x.device);
         Tensor output = Predict(run.Network, x, timestep, labels);
         Tensor next;
-        if (IsNotebookStep(run.Model.PredictionType, t, previous))
+        if (IsNotebookStep(run, t, previous))
         {
             // μ_θ(x_t, t) = 1/√α_t (x_t - β_t/√(1-ᾱ_t) ε_θ) (eq. 11), then + σ_t z with σ_t² = β̃_t (§3.2).
             next = scheduler.PredictPreviousMeanCore(x, timestep, output);
@@ -177,18 +189,18 @@ public sealed class DdpmSampler
         else
         {
             (Tensor start, Tensor noise) = scheduler.SplitCore(run.Model.PredictionType, output, x, timestep);
-            if (BoundStart(ref start))
+            if (BoundStart(run, ref start))
             {
                 // ε̂ consistent with the bounded x̂_0: x_t = √ᾱ x̂_0 + √(1-ᾱ) ε̂.
                 noise = (x - (Math.Sqrt(scheduler.AlphasCumprodValues[t]) * start)) / Math.Sqrt(1 - scheduler.AlphasCumprodValues[t]);
             }
 
-            next = Options.Method == SamplingMethod.Ddim
+            next = run.Plan.Method == SamplingMethod.Ddim
                 ? DdimStep(scheduler, start, noise, x, t, previous, run)
                 : DdpmStep(scheduler, start, x, t, previous, run);
         }
 
-        if (Options.ClampEachStep)
+        if (run.Plan.ClampEachStep)
         {
             next = next.clamp(-1, 1);
         }
@@ -241,9 +253,9 @@ public sealed class DdpmSampler
     }
 
     /// <summary>The notebook's own arithmetic applies: ε-prediction, DDPM, consecutive timesteps, nothing bounding x̂_0.</summary>
-    private bool IsNotebookStep(PredictionType prediction, int t, int previous) =>
-        prediction == PredictionType.Epsilon && Options.Method == SamplingMethod.Ddpm && previous == t - 1
-        && Options.Variance == VarianceType.FixedSmall && !Options.ClipPredictedSample && Options.DynamicThresholdingPercentile is null;
+    private bool IsNotebookStep(Run run, int t, int previous) =>
+        run.Model.PredictionType == PredictionType.Epsilon && run.Plan.Method == SamplingMethod.Ddpm && previous == t - 1
+        && Options.Variance == VarianceType.FixedSmall && !run.Plan.ClipPredictedSample && Options.DynamicThresholdingPercentile is null;
 
     /// <summary>
     /// The DDPM posterior between t and an earlier step s (Ho et al. eqs. 6-7 with β' = 1 - ᾱ_t/ᾱ_s):
@@ -288,9 +300,9 @@ public sealed class DdpmSampler
             : NoiseSource(shape).to(type, device);
 
     /// <summary>Clips or dynamically thresholds x̂_0 per the options; returns whether it changed anything.</summary>
-    private bool BoundStart(ref Tensor start)
+    private bool BoundStart(Run run, ref Tensor start)
     {
-        if (Options.ClipPredictedSample)
+        if (run.Plan.ClipPredictedSample)
         {
             start = start.clamp(-1, 1);
             return true;
@@ -326,9 +338,13 @@ public sealed class DdpmSampler
     }
 
     /// <summary>What every step of one Sample call shares.</summary>
+    /// <summary>What a call samples with, the options' nulls resolved for its model (<see cref="SamplingDefaults"/>).</summary>
+    private sealed record Plan(SamplingMethod Method, bool ClampEachStep, bool ClipPredictedSample);
+
     private sealed record Run(
         DdpmModel Model,
         nn.Module<Tensor, Tensor, Tensor> Network,
+        Plan Plan,
         int[] Timesteps,
         Generator Generator,
         int BatchCount,

@@ -33,11 +33,15 @@ public sealed class DdpmSamplerOptions
     /// <value>The default value is 64. Valid values: 1 to 65,536.</value>
     public int BatchSize { get; set; } = 64;
 
-    /// <summary>Gets or sets the reverse process.</summary>
-    /// <value>The default value is <see cref="SamplingMethod.Ddpm"/> (the notebook's ancestral sampling).</value>
-    public SamplingMethod Method { get; set; } = SamplingMethod.Ddpm;
+    /// <summary>
+    /// Gets or sets the reverse process; null follows the model (<see cref="SamplingDefaults.Method"/>): DDPM for the
+    /// notebook's SimpleUNet, DDIM otherwise. Cost: DDPM takes one network call per timestep (T, 1,000 by default),
+    /// DDIM one per step S (50 by default), so DDIM-50 is about 20 times faster at T = 1000.
+    /// </summary>
+    /// <value>The default value is null (follow the model). Valid values: null, <see cref="SamplingMethod.Ddpm"/> or <see cref="SamplingMethod.Ddim"/>.</value>
+    public SamplingMethod? Method { get; set; }
 
-    /// <summary>Gets or sets the number of sampling steps S; null uses T for DDPM and 50 (or T if smaller) for DDIM.</summary>
+    /// <summary>Gets or sets the number of sampling steps S; null uses T for DDPM and 50 (or T if smaller) for DDIM. Time grows linearly with S.</summary>
     /// <value>The default value is null. Valid values: null or 1 to the model's T.</value>
     public int? Steps { get; set; }
 
@@ -53,9 +57,9 @@ public sealed class DdpmSamplerOptions
     /// <value>The default value is <see cref="VarianceType.FixedSmall"/> (the notebook). Used only with <see cref="SamplingMethod.Ddpm"/>.</value>
     public VarianceType Variance { get; set; } = VarianceType.FixedSmall;
 
-    /// <summary>Gets or sets whether the predicted x̂_0 is clipped to [-1, 1] before each step.</summary>
-    /// <value>The default value is false (the notebook does not).</value>
-    public bool ClipPredictedSample { get; set; }
+    /// <summary>Gets or sets whether the predicted x̂_0 is clipped to [-1, 1] before each step; null follows the model (<see cref="SamplingDefaults.ClipPredictedSample"/>: every network but the notebook's, and never with <see cref="DynamicThresholdingPercentile"/>).</summary>
+    /// <value>The default value is null (follow the model).</value>
+    public bool? ClipPredictedSample { get; set; }
 
     /// <summary>
     /// Gets or sets the percentile of dynamic thresholding (Saharia et al. 2022, §2.3): each step, s is that
@@ -76,17 +80,22 @@ public sealed class DdpmSamplerOptions
     /// <value>The default value is 1. Valid values: 0 to 100. Used only with <see cref="Classes"/>.</value>
     public double GuidanceScale { get; set; } = 1;
 
-    /// <summary>Gets or sets whether x_{t-1} is clamped to [-1, 1] after every step, as the notebook does. The returned images are clamped either way.</summary>
-    /// <value>The default value is true.</value>
-    public bool ClampEachStep { get; set; } = true;
+    /// <summary>
+    /// Gets or sets whether x_{t-1} is clamped to [-1, 1] after every step, as the notebook does; null follows the
+    /// path (<see cref="SamplingDefaults.ClampEachStep"/>: only the notebook's network with DDPM). Clamping x_t
+    /// suits that path; with DDIM or an x₀/v model it clips the unit-variance x_t of early steps. The returned
+    /// images are clamped either way.
+    /// </summary>
+    /// <value>The default value is null (follow the path).</value>
+    public bool? ClampEachStep { get; set; }
 
     /// <summary>Gets or sets which weights to sample with.</summary>
     /// <value>The default value is <see cref="ModelWeights.Ema"/>: the moving average when the model has one.</value>
     public ModelWeights Weights { get; set; } = ModelWeights.Ema;
 
-    /// <summary>Gets or sets which statistics BatchNorm layers use; the model's own state never changes.</summary>
-    /// <value>The default value is <see cref="BatchNormMode.RunningStatistics"/> (eval mode).</value>
-    public BatchNormMode BatchNormMode { get; set; } = BatchNormMode.RunningStatistics;
+    /// <summary>Gets or sets which statistics BatchNorm layers use; null follows the model (<see cref="SamplingDefaults.BatchNormMode"/>: batch statistics for the notebook's SimpleUNet, eval mode otherwise). The model's own state never changes.</summary>
+    /// <value>The default value is null (follow the model).</value>
+    public BatchNormMode? BatchNormMode { get; set; }
 
     /// <summary>A copy that later changes to this instance (or to its class list) do not reach.</summary>
     internal DdpmSamplerOptions Snapshot()

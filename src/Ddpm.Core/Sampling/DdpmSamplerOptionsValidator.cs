@@ -35,9 +35,9 @@ public sealed class DdpmSamplerOptionsValidator : IValidateOptions<DdpmSamplerOp
             failures.Add($"BatchSize is {options.BatchSize}; it must lie in [1, 65536].");
         }
 
-        if (!Enum.IsDefined(options.BatchNormMode))
+        if (options.BatchNormMode is { } batchNormMode && !Enum.IsDefined(batchNormMode))
         {
-            failures.Add($"BatchNormMode is {(int)options.BatchNormMode}, which is not a BatchNormMode; use RunningStatistics or BatchStatistics.");
+            failures.Add($"BatchNormMode is {(int)batchNormMode}, which is not a BatchNormMode; use RunningStatistics or BatchStatistics.");
         }
 
         if (!Enum.IsDefined(options.Weights))
@@ -45,9 +45,9 @@ public sealed class DdpmSamplerOptionsValidator : IValidateOptions<DdpmSamplerOp
             failures.Add($"Weights is {(int)options.Weights}, which is not a ModelWeights; use Ema or Trained.");
         }
 
-        if (!Enum.IsDefined(options.Method))
+        if (options.Method is { } method && !Enum.IsDefined(method))
         {
-            failures.Add($"Method is {(int)options.Method}, which is not a SamplingMethod; use Ddpm or Ddim.");
+            failures.Add($"Method is {(int)method}, which is not a SamplingMethod; use Ddpm or Ddim.");
         }
 
         if (options.Steps is < 1 or > 100_000)
@@ -75,7 +75,7 @@ public sealed class DdpmSamplerOptionsValidator : IValidateOptions<DdpmSamplerOp
             failures.Add($"DynamicThresholdingPercentile is {p}; it must be null or lie in (0, 1), for example 0.995.");
         }
 
-        if (options.DynamicThresholdingPercentile is not null && options.ClipPredictedSample)
+        if (options.DynamicThresholdingPercentile is not null && options.ClipPredictedSample == true)
         {
             failures.Add("DynamicThresholdingPercentile and ClipPredictedSample are both set; choose one way of bounding x̂_0.");
         }

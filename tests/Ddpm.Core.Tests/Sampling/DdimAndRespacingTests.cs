@@ -33,7 +33,7 @@ public sealed class DdimAndRespacingTests
     {
         // Linspace with 7 of 30 steps has uneven strides; each step must use the real previous ᾱ.
         using DdpmModel model = TinyModels.Untrained(timesteps: 30);
-        var options = new DdpmSamplerOptions { Seed = 9, Method = SamplingMethod.Ddim, Steps = 7, Spacing = TimestepSpacing.Linspace, ClampEachStep = false };
+        var options = new DdpmSamplerOptions { Seed = 9, Method = SamplingMethod.Ddim, Steps = 7, Spacing = TimestepSpacing.Linspace, ClampEachStep = false, BatchNormMode = BatchNormMode.RunningStatistics };
         var states = new List<Tensor>();
         using Tensor images = new DdpmSampler(options).Sample(model, 2, s => states.Add(s.Sample.clone()));
         int[] steps = SamplingTimesteps.Create(30, 7, TimestepSpacing.Linspace);
@@ -98,9 +98,14 @@ public sealed class DdimAndRespacingTests
     [Fact]
     public void Ddim_defaults_to_50_steps_or_T()
     {
-        new DdpmSampler(new DdpmSamplerOptions { Method = SamplingMethod.Ddim }).GetTimesteps(1000).Should().HaveCount(50);
-        new DdpmSampler(new DdpmSamplerOptions { Method = SamplingMethod.Ddim }).GetTimesteps(20).Should().HaveCount(20);
-        new DdpmSampler().GetTimesteps(300).Should().HaveCount(300);
+        using DdpmModel t1000 = TinyModels.UntrainedUNet(timesteps: 1000);
+        using DdpmModel t20 = TinyModels.UntrainedUNet(timesteps: 20);
+        using DdpmModel notebook = TinyModels.Untrained(timesteps: 300);
+        new DdpmSampler(new DdpmSamplerOptions { Method = SamplingMethod.Ddim }).GetTimesteps(t1000).Should().HaveCount(50);
+        new DdpmSampler(new DdpmSamplerOptions { Method = SamplingMethod.Ddim }).GetTimesteps(t20).Should().HaveCount(20);
+        new DdpmSampler(new DdpmSamplerOptions { Method = SamplingMethod.Ddpm }).GetTimesteps(t1000).Should().HaveCount(1000);
+        new DdpmSampler().GetTimesteps(t1000).Should().HaveCount(50, "a UNet is sampled with DDIM-50 by default");
+        new DdpmSampler().GetTimesteps(notebook).Should().HaveCount(300, "the notebook's SimpleUNet with DDPM through every step");
     }
 
     [Theory]

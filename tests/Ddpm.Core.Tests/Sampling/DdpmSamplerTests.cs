@@ -106,7 +106,7 @@ public sealed class DdpmSamplerTests
     {
         using DdpmModel model = TinyModels.Untrained();
 
-        using Tensor eval = new DdpmSampler(new DdpmSamplerOptions { Seed = 8 }).Sample(model, 4);
+        using Tensor eval = new DdpmSampler(new DdpmSamplerOptions { Seed = 8, BatchNormMode = BatchNormMode.RunningStatistics }).Sample(model, 4);
         using Tensor batch = new DdpmSampler(new DdpmSamplerOptions { Seed = 8, BatchNormMode = BatchNormMode.BatchStatistics }).Sample(model, 4);
 
         batch.IsIdenticalTo(eval).Should().BeFalse();
@@ -139,8 +139,44 @@ public sealed class DdpmSamplerTests
         options.Device.Should().BeNull();
         options.Seed.Should().BeNull();
         options.BatchSize.Should().Be(64);
-        options.ClampEachStep.Should().BeTrue();
-        options.BatchNormMode.Should().Be(BatchNormMode.RunningStatistics);
+        options.Method.Should().BeNull("it follows the model");
+        options.ClampEachStep.Should().BeNull("it follows the path");
+        options.ClipPredictedSample.Should().BeNull("it follows the model");
+        options.BatchNormMode.Should().BeNull("it follows the model");
         options.CpuKernels.Should().Be(Ddpm.Core.Kernels.CpuKernelPath.Auto);
+    }
+
+    [Fact]
+    public void Null_options_follow_the_model_the_notebook_network_as_the_notebook_samples_and_a_UNet_with_DDIM_50()
+    {
+        using DdpmModel notebook = TinyModels.Untrained();
+        using DdpmModel unet = TinyModels.UntrainedUNet();
+
+        SamplingDefaults.Method(notebook).Should().Be(SamplingMethod.Ddpm);
+        SamplingDefaults.ClampEachStep(notebook, SamplingMethod.Ddpm).Should().BeTrue();
+        SamplingDefaults.ClampEachStep(notebook, SamplingMethod.Ddim).Should().BeFalse("only the notebook's path clamps x_t");
+        SamplingDefaults.ClipPredictedSample(notebook).Should().BeFalse();
+        SamplingDefaults.BatchNormMode(notebook).Should().Be(BatchNormMode.BatchStatistics);
+
+        SamplingDefaults.Method(unet).Should().Be(SamplingMethod.Ddim);
+        SamplingDefaults.Steps(SamplingMethod.Ddim, 1000).Should().Be(50);
+        SamplingDefaults.ClampEachStep(unet, SamplingMethod.Ddpm).Should().BeFalse();
+        SamplingDefaults.ClipPredictedSample(unet).Should().BeTrue();
+        SamplingDefaults.BatchNormMode(unet).Should().Be(BatchNormMode.RunningStatistics);
+
+        // The sampler applies them: with the defaults, the UNet visits DDIM's 20 (= min(50, T)) steps and the
+        // notebook's network draws exactly what the explicit notebook settings draw.
+        var visited = new List<int>();
+        using (Tensor images = new DdpmSampler(new DdpmSamplerOptions { Seed = 3 }).Sample(unet, 1, s => visited.Add(s.Timestep)))
+        {
+            visited.Should().HaveCount(20);
+        }
+
+        using Tensor byDefault = new DdpmSampler(new DdpmSamplerOptions { Seed = 3 }).Sample(notebook, 2);
+        using Tensor explicitNotebook = new DdpmSampler(new DdpmSamplerOptions
+        {
+            Seed = 3, Method = SamplingMethod.Ddpm, ClampEachStep = true, ClipPredictedSample = false, BatchNormMode = BatchNormMode.BatchStatistics,
+        }).Sample(notebook, 2);
+        byDefault.IsIdenticalTo(explicitNotebook).Should().BeTrue();
     }
 }

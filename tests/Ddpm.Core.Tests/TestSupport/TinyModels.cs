@@ -22,4 +22,19 @@ internal static class TinyModels
         network.eval();
         return new DdpmModel(network, new NoiseScheduler(KnownBetaSchedules.Linear, timesteps), new ImageShape(channels, size, size), configuration);
     }
+
+    /// <summary>An untrained model with the library's UNet (the smallest preset), for behaviour that depends on the network.</summary>
+    public static DdpmModel UntrainedUNet(int timesteps = 20, int channels = 1, int size = 16, int seed = 0)
+    {
+        UNetConfiguration configuration = UNetPresets.Tiny(channels);
+        UNet network;
+        lock (typeof(TinyModels))
+        {
+            manual_seed(seed);
+            network = new UNet(configuration);
+        }
+
+        network.eval();
+        return new DdpmModel(network, new NoiseScheduler(KnownBetaSchedules.Linear, timesteps), new ImageShape(channels, size, size), configuration);
+    }
 }
