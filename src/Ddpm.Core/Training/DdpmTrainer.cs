@@ -93,47 +93,50 @@ public sealed class DdpmTrainer
     {
         ArgumentNullException.ThrowIfNull(dataset);
         ArgumentNullException.ThrowIfNull(network);
-        CheckDataset(dataset);
+        DdpmTrainerOptions options = OptionsFor(dataset);
         if (Options.Ema.Enabled)
         {
             _logger.LogWarning("No EMA is kept for a network passed to Fit: set DdpmTrainerOptions.Network to an INetworkConfiguration for one");
         }
 
-        int seed = Options.Seed ?? DrawSeed();
-        Device device = TorchDevices.Resolve(Options.Device, "DdpmTrainerOptions.Device");
-        var plan = CreatePlan(dataset, seed);
-        var run = new TrainingRun(Options, dataset.Shape, network, emaNetwork: null, configuration: null, plan, seed, device, ownsNetwork: false)
+        int seed = options.Seed ?? DrawSeed();
+        Device device = TorchDevices.Resolve(options.Device, "DdpmTrainerOptions.Device");
+        var plan = CreatePlan(dataset, options, seed);
+        var run = new TrainingRun(options, dataset.Shape, network, emaNetwork: null, configuration: null, plan, seed, device, ownsNetwork: false)
         {
             // The caller's network may already be trained.
             FreshRun = false,
         };
+        using var globalGenerator = GlobalGeneratorState.Save();
         return Train(dataset, run, plan, progress, cancellationToken);
     }
 
     private DdpmModel FitConfigured(IImageDataset dataset, string? resumeFrom, IProgress<TrainingProgress>? progress, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(dataset);
-        CheckDataset(dataset);
+        DdpmTrainerOptions options = OptionsFor(dataset);
         INetworkConfiguration configuration = Options.NetworkFor(dataset.Shape, (dataset as ILabeledImageDataset)?.ClassCount ?? 0);
         configuration.Validate(dataset.Shape);
         Device device = TorchDevices.Resolve(Options.Device, "DdpmTrainerOptions.Device");
 
         CheckpointReader? resume = resumeFrom is null ? null : CheckpointReader.Open(CheckpointStore.Resolve(resumeFrom, _logger));
         TrainingRun? run = null;
+
+        // Weight initialisation and dropout draw from libtorch's process-wide generator, which the run seeds;
+        // the caller's state is put back when Fit returns.
+        using var globalGenerator = GlobalGeneratorState.Save();
         try
         {
             int seed = resume is null ? Options.Seed ?? DrawSeed() : CheckResumable(resume, dataset.Shape, configuration);
-
-            // Weight initialisation draws from the global generator.
             manual_seed(seed);
             nn.Module<Tensor, Tensor, Tensor> network = configuration.CreateNetwork();
             nn.Module<Tensor, Tensor, Tensor>? ema = null;
-            BatchPlan plan = CreatePlan(dataset, seed);
+            BatchPlan plan = CreatePlan(dataset, options, seed);
             try
             {
                 CheckConditioning(dataset, network, configuration);
                 ema = Options.Ema.Enabled ? configuration.CreateNetwork() : null;
-                run = new TrainingRun(Options, dataset.Shape, network, ema, configuration, plan, seed, device);
+                run = new TrainingRun(options, dataset.Shape, network, ema, configuration, plan, seed, device);
             }
             catch
             {
@@ -188,7 +191,7 @@ public sealed class DdpmTrainer
             _logger.LogInformation(
                 "Training {Network} ({Parameters:N0} parameters) on {Device} ({Threads} CPU threads): {Images} images of {Shape}, batch {Batch}x{Accumulation}, steps {Start}..{Steps}, T = {T} {Schedule}, {Loss} loss, {Optimizer} lr {Lr}, EMA {Ema}, {Precision}, seed {Seed}",
                 run.Model.Configuration?.ToString() ?? run.Model.Network.GetType().Name, run.ParameterCount, run.Device, get_num_threads(), dataset.Count, dataset.Shape,
-                Options.BatchSize, accumulation, run.Step + 1, run.TotalSteps, Options.Timesteps, Options.Schedule.Name, Options.Loss,
+                run.Options.BatchSize, accumulation, run.Step + 1, run.TotalSteps, Options.Timesteps, Options.Schedule.Name, Options.Loss,
                 Options.Optimizer, Options.LearningRate, run.Ema is null ? "off" : $"up to {Options.Ema.MaxDecay}", Options.Precision, run.Seed);
 
             long firstStep = run.Step;
@@ -208,7 +211,7 @@ public sealed class DdpmTrainer
                 long done = run.Step - firstStep;
                 var report = new TrainingProgress(
                     run.Step, run.TotalSteps, run.Epoch, loss, run.SmoothedLoss, learningRate,
-                    done * Options.BatchSize * accumulation / Math.Max(elapsed.TotalSeconds, 1e-9), elapsed,
+                    done * run.Options.BatchSize * accumulation / Math.Max(elapsed.TotalSeconds, 1e-9), elapsed,
                     TimeSpan.FromTicks((long)(elapsed.Ticks / (double)done * (run.TotalSteps - run.Step))),
                     batches.WaitTime);
                 progress?.Report(report);
@@ -326,10 +329,31 @@ public sealed class DdpmTrainer
         }
     }
 
-    private BatchPlan CreatePlan(IImageDataset dataset, int seed) =>
-        new(dataset.Count, Options.BatchSize, seed, Options.Shuffle, Options.RandomHorizontalFlip);
+    private static BatchPlan CreatePlan(IImageDataset dataset, DdpmTrainerOptions options, int seed) =>
+        new(dataset.Count, options.BatchSize, seed, options.Shuffle, options.RandomHorizontalFlip);
 
-    private void CheckDataset(IImageDataset dataset)
+    /// <summary>
+    /// Checks the dataset and returns the options for a run on it: <see cref="Options"/>, or, where the dataset
+    /// holds fewer images than <see cref="DdpmTrainerOptions.BatchSize"/>, a copy whose batch is the whole
+    /// dataset (logged as a warning), so the default batch of 128 also trains on small data.
+    /// </summary>
+    private DdpmTrainerOptions OptionsFor(IImageDataset dataset)
+    {
+        CheckDataset(dataset);
+        if (Options.BatchSize <= dataset.Count)
+        {
+            return Options;
+        }
+
+        _logger.LogWarning(
+            "BatchSize is {BatchSize} but the dataset holds only {Count} image(s); training with batches of {Count} (every image in every step). Set BatchSize to at most {Count} to choose it yourself",
+            Options.BatchSize, dataset.Count, dataset.Count, dataset.Count);
+        DdpmTrainerOptions options = Options.Snapshot();
+        options.BatchSize = dataset.Count;
+        return options;
+    }
+
+    private static void CheckDataset(IImageDataset dataset)
     {
         if (dataset.Count < 1)
         {
@@ -340,12 +364,6 @@ public sealed class DdpmTrainer
         if (shape.Channels < 1 || shape.Height < 1 || shape.Width < 1)
         {
             throw new ArgumentException($"The dataset reports the image shape {shape}; every dimension must be at least 1.", nameof(dataset));
-        }
-
-        if (Options.BatchSize > dataset.Count)
-        {
-            throw new ArgumentException(
-                $"BatchSize is {Options.BatchSize} but the dataset holds only {dataset.Count} image(s); lower BatchSize to at most {dataset.Count} or add images.", nameof(dataset));
         }
     }
 

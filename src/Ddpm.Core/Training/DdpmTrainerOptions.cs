@@ -26,8 +26,11 @@ public sealed class DdpmTrainerOptions
     /// <value>The default value is null. Valid values: null, or 1 to 10^12.</value>
     public long? MaxSteps { get; set; }
 
-    /// <summary>Gets or sets the number of images per step. Each epoch takes ⌊N / BatchSize⌋ full batches (the notebook drops the last partial one).</summary>
-    /// <value>The default value is 128 (the notebook). Valid values: 1 to 65,536, and at most the dataset's size.</value>
+    /// <summary>
+    /// Gets or sets the number of images per step. Each epoch takes ⌊N / BatchSize⌋ full batches (the notebook drops
+    /// the last partial one). On a dataset of fewer images the run takes them all in every step, and logs a warning.
+    /// </summary>
+    /// <value>The default value is 128 (the notebook). Valid values: 1 to 65,536; above the dataset's size, the dataset's size is used.</value>
     public int BatchSize { get; set; } = 128;
 
     /// <summary>Gets or sets the peak learning rate (reached after <see cref="WarmupSteps"/>).</summary>

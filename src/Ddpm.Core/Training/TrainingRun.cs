@@ -19,6 +19,9 @@ internal sealed class TrainingRun : IDisposable
 {
     private const double SmoothingWeight = 0.98;
     private readonly DdpmTrainerOptions _options;
+
+    /// <summary>Gets the options of this run (the trainer's, with the batch fitted to the dataset).</summary>
+    public DdpmTrainerOptions Options => _options;
     private readonly BatchPlan _plan;
     private readonly List<Parameter> _parameters;
     private readonly List<string> _parameterNames;

@@ -110,14 +110,38 @@ public sealed class DdpmTrainerTests
     }
 
     [Fact]
-    public void A_batch_larger_than_the_dataset_is_rejected_with_advice()
+    public void A_batch_larger_than_the_dataset_becomes_the_whole_dataset_with_a_warning()
     {
         using Tensor images = SyntheticImages.Squares(10, 1, 8);
-        var trainer = new DdpmTrainer(new DdpmTrainerOptions { BatchSize = 16, Network = TinyNetworks.SimpleUNet() });
+        var logger = new RecordingLogger<DdpmTrainer>();
+        var options = new DdpmTrainerOptions { BatchSize = 128, MaxSteps = 2, Timesteps = 10, Seed = 1, Network = TinyNetworks.SimpleUNet() };
+        var progress = new RecordingProgress<TrainingProgress>();
 
-        var act = () => trainer.Fit(new InMemoryImageDataset(images));
+        using DdpmModel model = new DdpmTrainer(options, logger).Fit(new InMemoryImageDataset(images), progress);
 
-        act.Should().Throw<ArgumentException>().WithMessage("BatchSize is 16 but the dataset holds only 10 image(s); lower BatchSize to at most 10*");
+        model.TrainedSteps.Should().Be(2);
+        progress.Reports.Should().OnlyContain(r => r.Epoch == r.Step - 1, "each step takes the whole dataset, one (zero-based) epoch");
+        logger.Entries.Should().Contain(e => e.Level == Microsoft.Extensions.Logging.LogLevel.Warning
+            && e.Message.Contains("BatchSize is 128 but the dataset holds only 10 image(s); training with batches of 10", StringComparison.Ordinal));
+        options.BatchSize.Should().Be(128, "the caller's options are not changed");
+    }
+
+    [Fact]
+    public void Fit_leaves_libtorchs_global_generator_as_it_found_it()
+    {
+        using Tensor images = SyntheticImages.Squares(16, 1, 8);
+        manual_seed(1234);
+        using Tensor expected = randn(4);
+        manual_seed(1234);
+
+        using (new DdpmTrainer(new DdpmTrainerOptions { BatchSize = 8, MaxSteps = 2, Timesteps = 10, Seed = 5, Network = TinyNetworks.SimpleUNet() })
+            .Fit(new InMemoryImageDataset(images)))
+        {
+        }
+
+        // The caller's stream continues where it was: Fit seeded the generator for its weights, then put it back.
+        using Tensor drawn = randn(4);
+        drawn.IsIdenticalTo(expected).Should().BeTrue();
     }
 
     [Fact]
