@@ -46,24 +46,38 @@ public static class DdpmServiceCollectionExtensions
     /// itself when it has no <c>Ddpm</c> section), for example <c>"Ddpm": { "Trainer": { "BatchSize": 64 } }</c>
     /// in appsettings.json. Numbers, strings, booleans and enum names bind; the network and the beta
     /// schedule are objects: set them in code with the <paramref name="configureTrainer"/> callback,
-    /// which runs after binding.
+    /// which runs after binding. A key that names no option (a misspelling such as <c>BatchSzie</c>) fails
+    /// when the options are first built, at host start, naming the key and the nearest valid one.
     /// </summary>
     /// <param name="services">The service collection.</param>
     /// <param name="configuration">The application's configuration, or its <c>Ddpm</c> section.</param>
     /// <param name="configureTrainer">Adjusts the trainer's options after binding; null for none.</param>
+    /// <param name="configureSampler">Adjusts the sampler's options after binding; null for none.</param>
     /// <returns>The same service collection.</returns>
-    public static IServiceCollection AddDdpm(this IServiceCollection services, IConfiguration configuration, Action<DdpmTrainerOptions>? configureTrainer = null)
+    /// <exception cref="OptionsValidationException">At host start (or first use): a key names no option.</exception>
+    public static IServiceCollection AddDdpm(
+        this IServiceCollection services,
+        IConfiguration configuration,
+        Action<DdpmTrainerOptions>? configureTrainer = null,
+        Action<DdpmSamplerOptions>? configureSampler = null)
     {
         ArgumentNullException.ThrowIfNull(services);
         ArgumentNullException.ThrowIfNull(configuration);
         IConfigurationSection named = configuration.GetSection(SectionName);
         IConfiguration section = named.Exists() ? named : configuration;
         AddCore(services);
-        services.AddOptions<DdpmTrainerOptions>().Bind(section.GetSection("Trainer"));
-        services.AddOptions<DdpmSamplerOptions>().Bind(section.GetSection("Sampler"));
+        IConfigurationSection trainer = section.GetSection("Trainer");
+        IConfigurationSection sampler = section.GetSection("Sampler");
+        services.AddOptions<DdpmTrainerOptions>().Configure(_ => ConfigurationKeys.Check(trainer, typeof(DdpmTrainerOptions))).Bind(trainer);
+        services.AddOptions<DdpmSamplerOptions>().Configure(_ => ConfigurationKeys.Check(sampler, typeof(DdpmSamplerOptions))).Bind(sampler);
         if (configureTrainer is not null)
         {
             services.Configure(configureTrainer);
+        }
+
+        if (configureSampler is not null)
+        {
+            services.Configure(configureSampler);
         }
 
         return services;

@@ -63,6 +63,53 @@ public sealed class AddDdpmTests
     }
 
     [Fact]
+    public void Misspelled_configuration_keys_fail_naming_the_key_and_the_nearest_option()
+    {
+        IConfiguration configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["Ddpm:Trainer:BatchSzie"] = "64",
+            ["Ddpm:Trainer:Epoch"] = "5",
+            ["Ddpm:Trainer:Ema:MaxDecy"] = "0.99",
+            ["Ddpm:Trainer:Schedule"] = "cosine",
+            ["Ddpm:Trainer:Colour"] = "red",
+            ["Ddpm:Sampler:Stpes"] = "50",
+        }).Build();
+
+        using ServiceProvider provider = new ServiceCollection().AddDdpm(configuration).BuildServiceProvider();
+
+        var trainer = () => provider.GetRequiredService<IOptions<DdpmTrainerOptions>>().Value;
+        var sampler = () => provider.GetRequiredService<IOptions<DdpmSamplerOptions>>().Value;
+        OptionsValidationException failure = trainer.Should().Throw<OptionsValidationException>().Which;
+        failure.Failures.Should().HaveCount(5);
+        failure.Failures.Should().Contain(f => f.StartsWith("Ddpm:Trainer:BatchSzie is not an option of DdpmTrainerOptions; did you mean BatchSize?", StringComparison.Ordinal));
+        failure.Failures.Should().Contain(f => f.StartsWith("Ddpm:Trainer:Epoch is not an option of DdpmTrainerOptions; did you mean Epochs?", StringComparison.Ordinal));
+        failure.Failures.Should().Contain(f => f.StartsWith("Ddpm:Trainer:Ema:MaxDecy is not an option of EmaOptions; did you mean MaxDecay?", StringComparison.Ordinal));
+        failure.Failures.Should().Contain(f => f.StartsWith("Ddpm:Trainer:Schedule is an object (IBetaSchedule) that configuration cannot build; set DdpmTrainerOptions.Schedule in code", StringComparison.Ordinal));
+        failure.Failures.Should().Contain(f => f.StartsWith("Ddpm:Trainer:Colour is not an option of DdpmTrainerOptions. Its options: ", StringComparison.Ordinal), "nothing is near enough to suggest");
+        sampler.Should().Throw<OptionsValidationException>().Which.Failures.Should().ContainSingle()
+            .Which.Should().StartWith("Ddpm:Sampler:Stpes is not an option of DdpmSamplerOptions; did you mean Steps?");
+    }
+
+    [Fact]
+    public void The_configuration_overload_takes_a_sampler_callback_that_runs_after_binding()
+    {
+        IConfiguration configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["Ddpm:Sampler:Steps"] = "50",
+            ["Ddpm:Sampler:Seed"] = "3",
+            ["Ddpm:Trainer:Ema:MaxDecay"] = "0.99",
+        }).Build();
+
+        using ServiceProvider provider = new ServiceCollection()
+            .AddDdpm(configuration, configureSampler: sampler => sampler.Steps = 20)
+            .BuildServiceProvider();
+
+        DdpmSamplerOptions options = provider.GetRequiredService<DdpmSampler>().Options;
+        (options.Steps, options.Seed).Should().Be((20, 3));
+        provider.GetRequiredService<DdpmTrainer>().Options.Ema.MaxDecay.Should().Be(0.99, "nested options bind and pass the key check");
+    }
+
+    [Fact]
     public void Invalid_options_fail_with_a_message_naming_them()
     {
         using ServiceProvider provider = new ServiceCollection()
