@@ -85,7 +85,11 @@ public sealed class DdpmSampler
         CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(model);
-        ArgumentOutOfRangeException.ThrowIfLessThan(count, 1);
+        if (count < 1)
+        {
+            throw new ArgumentOutOfRangeException(nameof(count), count, $"count is {count}; pass how many images to draw, at least 1, for example Sample(model, 16). Larger requests run in batches of BatchSize ({Options.BatchSize}).");
+        }
+
         Device device = ResolveDevice(model);
         SamplingMethod method = Options.Method ?? SamplingDefaults.Method(model);
         int[] timesteps = GetTimesteps(model.Scheduler.Timesteps, method);

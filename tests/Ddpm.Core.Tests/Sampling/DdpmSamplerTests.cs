@@ -128,7 +128,8 @@ public sealed class DdpmSamplerTests
         badDevice.Should().Throw<OptionsValidationException>().WithMessage("Device is \"tpu\"*");
         badThreads.Should().Throw<OptionsValidationException>().WithMessage("Threads is 0; it must be null (all * logical cores) or lie in [1, 1024].");
         badKernels.Should().Throw<OptionsValidationException>().WithMessage("CpuKernels is 9, which is not a CpuKernelPath; use Auto, OneDnn, OneDnnAvx, OneDnnSse41 or OneDnnOff.");
-        badCount.Should().Throw<ArgumentOutOfRangeException>().WithParameterName("count");
+        badCount.Should().Throw<ArgumentOutOfRangeException>().WithParameterName("count")
+            .WithMessage("count is *; pass how many images to draw, at least 1, for example Sample(model, 16).*");
     }
 
     [Fact]
