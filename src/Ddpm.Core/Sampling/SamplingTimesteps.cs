@@ -26,9 +26,10 @@ public static class SamplingTimesteps
             int k = steps - 1 - i;
             result[i] = spacing switch
             {
-                TimestepSpacing.Linspace => steps == 1 ? 0 : (int)Math.Round(k * (timesteps - 1) / (double)(steps - 1), MidpointRounding.ToEven),
+                // In double (Linspace, Trailing) or within bounds (Leading): k · (T - 1) and i · T exceed 2^31 once T · S does.
+                TimestepSpacing.Linspace => steps == 1 ? 0 : (int)Math.Round((double)k * (timesteps - 1) / (steps - 1), MidpointRounding.ToEven),
                 TimestepSpacing.Leading => k * (timesteps / steps),
-                TimestepSpacing.Trailing => (int)Math.Round(timesteps - (i * timesteps / (double)steps), MidpointRounding.ToEven) - 1,
+                TimestepSpacing.Trailing => (int)Math.Round(timesteps - ((double)i * timesteps / steps), MidpointRounding.ToEven) - 1,
                 _ => throw new ArgumentOutOfRangeException(nameof(spacing), spacing, "Use Linspace, Leading or Trailing."),
             };
         }

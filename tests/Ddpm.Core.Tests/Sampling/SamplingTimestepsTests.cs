@@ -8,6 +8,8 @@ public sealed class SamplingTimestepsTests
     public static TheoryData<int, int> Sizes => new()
     {
         { 1000, 50 }, { 1000, 1000 }, { 1000, 999 }, { 1000, 3 }, { 300, 50 }, { 300, 7 }, { 300, 299 }, { 10, 10 }, { 10, 1 }, { 1, 1 }, { 7, 3 },
+        // T · S above 2^31: the products k · (T - 1) and i · T overflow 32 bits.
+        { 100_000, 100_000 }, { 100_000, 99_999 }, { 65_536, 40_000 },
     };
 
     [Theory]
