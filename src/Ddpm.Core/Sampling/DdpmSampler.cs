@@ -93,6 +93,13 @@ public sealed class DdpmSampler
         Device device = ResolveDevice(model);
         SamplingMethod method = Options.Method ?? SamplingDefaults.Method(model);
         int[] timesteps = GetTimesteps(model.Scheduler.Timesteps, method);
+        if (model.PredictionType == PredictionType.Epsilon && model.Scheduler.ValueAt(model.Scheduler.AlphasCumprod, timesteps[0]) == 0)
+        {
+            // x̂_0 = (x_t - √(1-ᾱ_t) ε̂) / √ᾱ_t (Ho et al. 2020, eq. 15) has no value where ᾱ_t = 0.
+            throw new ArgumentException(
+                $"The model predicts noise (Epsilon) but its ᾱ is 0 at timestep {timesteps[0]}, where sampling starts (a zero-terminal-SNR schedule): recovering x̂_0 would divide by √ᾱ = 0. Start below that step (Spacing = Leading with fewer Steps than T), or train the model with Prediction = Velocity.",
+                nameof(model));
+        }
         BatchNormMode batchNormMode = Options.BatchNormMode ?? SamplingDefaults.BatchNormMode(model);
         var plan = new Plan(
             method,

@@ -15,7 +15,11 @@ public interface IBetaSchedule
     /// Element <c>i</c> is β for the zero-based timestep <c>t = i</c>.
     /// </summary>
     /// <param name="timesteps">The number of diffusion steps T; must be at least 1.</param>
-    /// <returns>A new array of length <paramref name="timesteps"/> with every value in (0, 1).</returns>
+    /// <returns>
+    /// A new array of length <paramref name="timesteps"/> with every value in (0, 1]. A β of 1 makes ᾱ 0 from that
+    /// step on (x_t is pure noise); schedules use it only for the last step, for zero terminal SNR
+    /// (<see cref="ZeroTerminalSnrSchedule"/>), which the trainer accepts only with velocity or sample prediction.
+    /// </returns>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="timesteps"/> is less than 1.</exception>
     double[] GetBetas(int timesteps);
 }

@@ -77,9 +77,10 @@ public sealed class DdpmTrainerOptionsValidator : IValidateOptions<DdpmTrainerOp
         {
             failures.Add("Schedule is null; use a schedule such as KnownBetaSchedules.Linear.");
         }
-        else if (options.Schedule is ZeroTerminalSnrSchedule && options.Prediction == PredictionType.Epsilon)
+        else if (options.Prediction == PredictionType.Epsilon && options.Timesteps is >= 1 and <= 100_000 && PureNoiseStep(options.Schedule, options.Timesteps) is int step)
         {
-            failures.Add("Schedule is rescaled to zero terminal SNR but Prediction is Epsilon: at the last step x_t is pure noise, so predicted noise says nothing about the image; use Prediction = Velocity (or Sample).");
+            // Checked on the values, so a CustomBetaSchedule ending in β = 1 is caught as ZeroTerminalSnrSchedule is.
+            failures.Add($"Schedule reaches zero SNR (ᾱ = 0, a pure-noise x_t) at step {step} of T = {options.Timesteps} but Prediction is Epsilon: there, predicted noise says nothing about the image, min-SNR weights divide 0 by 0, and sampling divides by √ᾱ = 0. Use Prediction = Velocity (or Sample), or a schedule whose betas stay below 1.");
         }
 
         if (!Enum.IsDefined(options.Prediction))
@@ -246,5 +247,31 @@ public sealed class DdpmTrainerOptionsValidator : IValidateOptions<DdpmTrainerOp
         }
 
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
+    }
+
+    /// <summary>The first timestep whose ᾱ_t = ∏(1 - β_s) is 0 for these betas, or null (also when the schedule cannot give T betas; the trainer reports that).</summary>
+    private static int? PureNoiseStep(IBetaSchedule schedule, int timesteps)
+    {
+        double[] betas;
+        try
+        {
+            betas = schedule.GetBetas(timesteps);
+        }
+        catch (ArgumentException)
+        {
+            return null;
+        }
+
+        double alphaBar = 1;
+        for (int t = 0; t < betas.Length; t++)
+        {
+            alphaBar *= 1 - betas[t];
+            if (alphaBar == 0)
+            {
+                return t;
+            }
+        }
+
+        return null;
     }
 }

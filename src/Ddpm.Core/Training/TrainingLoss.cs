@@ -16,6 +16,9 @@ internal static class TrainingLoss
 
         // Per-sample loss weighted by min(SNR(t), γ) divided by what makes each target comparable to
         // x_0-prediction, SNR(t) = ᾱ_t / (1 - ᾱ_t) (Hang et al. 2023, §3.4): ε: /SNR; x_0: /1; v: /(SNR + 1).
+        // A pure-noise step (SNR = 0, the last step of a zero-terminal-SNR schedule) would get weight 0 (or 0/0),
+        // so the step that trailing sampling starts from would never be trained; it gets weight 1, as
+        // diffusers' SDXL training scripts give it.
         Tensor perSample = Distance(options, predicted, target, nn.Reduction.None).flatten(1).mean([1]);
         Tensor alphaBar = scheduler.AlphasCumprod.index_select(0, t);
         Tensor snr = alphaBar / (1 - alphaBar);
@@ -26,6 +29,7 @@ internal static class TrainingLoss
             PredictionType.Sample => clipped,
             _ => clipped / (snr + 1),
         };
+        weight = where(snr == 0, ones_like(weight), weight);
         return (perSample * weight).mean();
     }
 

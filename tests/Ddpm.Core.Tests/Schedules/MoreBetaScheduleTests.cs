@@ -63,6 +63,29 @@ public sealed class MoreBetaScheduleTests
 
         product.Should().Be(0);
         rescaled.Name.Should().Be("linear+zero-terminal-snr");
+
+        // Lin et al. 2024, Algorithm 1: √ᾱ is mapped affinely, √ᾱ'_t = (√ᾱ_t - √ᾱ_{T-1}) · √ᾱ_0 / (√ᾱ_0 - √ᾱ_{T-1}),
+        // so the first step keeps its value and the last becomes 0 (setting the last β to 1 alone would not do this).
+        double[] sqrtOriginal = SqrtAlphaBar(original);
+        double[] sqrtRescaled = SqrtAlphaBar(betas);
+        for (int t = 0; t < timesteps; t++)
+        {
+            double expected = (sqrtOriginal[t] - sqrtOriginal[^1]) * sqrtOriginal[0] / (sqrtOriginal[0] - sqrtOriginal[^1]);
+            sqrtRescaled[t].Should().BeApproximately(expected, 1e-9, $"t = {t}");
+        }
+    }
+
+    private static double[] SqrtAlphaBar(double[] betas)
+    {
+        var result = new double[betas.Length];
+        double product = 1;
+        for (int t = 0; t < betas.Length; t++)
+        {
+            product *= 1 - betas[t];
+            result[t] = Math.Sqrt(product);
+        }
+
+        return result;
     }
 
     [Fact]

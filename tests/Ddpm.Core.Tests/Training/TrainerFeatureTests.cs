@@ -243,30 +243,58 @@ public sealed class TrainerFeatureTests : IDisposable
             .Which.CheckpointPath.Should().BeNull();
     }
 
-    [Fact]
-    public void Min_snr_weighting_scales_each_samples_loss_by_min_snr_gamma_over_snr()
+    [Theory]
+    [InlineData(PredictionType.Epsilon)]
+    [InlineData(PredictionType.Sample)]
+    [InlineData(PredictionType.Velocity)]
+    public void Min_snr_weighting_scales_each_samples_loss_as_Hang_et_al_define_for_each_target(PredictionType prediction)
     {
-        var options = new DdpmTrainerOptions { Loss = LossType.L2, MinSnrGamma = 5 };
+        var options = new DdpmTrainerOptions { Loss = LossType.L2, MinSnrGamma = 5, Prediction = prediction };
         using var scheduler = new NoiseScheduler(KnownBetaSchedules.Linear, 300);
         using var scope = NewDisposeScope();
-        Tensor predicted = randn(3, 1, 4, 4);
-        Tensor target = randn(3, 1, 4, 4);
-        Tensor t = tensor(new long[] { 0, 100, 299 });
+        Tensor predicted = randn(4, 1, 4, 4);
+        Tensor target = randn(4, 1, 4, 4);
+        Tensor t = tensor(new long[] { 0, 30, 100, 299 });
 
         double weighted = TrainingLoss.Compute(options, predicted, target, t, scheduler).item<float>();
 
+        // Hang et al. 2023, §3.4: min(SNR, γ) over SNR for ε, over 1 for x₀, over SNR + 1 for v.
         double expected = 0;
-        for (int i = 0; i < 3; i++)
+        for (int i = 0; i < 4; i++)
         {
             double alphaBar = scheduler.ValueAt(scheduler.AlphasCumprod, (int)t[i].item<long>());
             double snr = alphaBar / (1 - alphaBar);
             double mse = (predicted[i] - target[i]).square().mean().item<float>();
-            expected += Math.Min(snr, 5) / snr * mse / 3;
+            double weight = prediction switch
+            {
+                PredictionType.Epsilon => Math.Min(snr, 5) / snr,
+                PredictionType.Sample => Math.Min(snr, 5),
+                _ => Math.Min(snr, 5) / (snr + 1),
+            };
+            expected += weight * mse / 4;
         }
 
-        weighted.Should().BeApproximately(expected, 1e-5);
-        double plain = TrainingLoss.Compute(new DdpmTrainerOptions { Loss = LossType.L2 }, predicted, target, t, scheduler).item<float>();
-        plain.Should().NotBeApproximately(weighted, 1e-3, "t = 0 has SNR ≈ 10^4, weighted down to 5/10^4");
+        weighted.Should().BeApproximately(expected, 1e-5 * Math.Max(1, expected));
+        double plain = TrainingLoss.Compute(new DdpmTrainerOptions { Loss = LossType.L2, Prediction = prediction }, predicted, target, t, scheduler).item<float>();
+        plain.Should().NotBeApproximately(weighted, 1e-3, "the weights differ from 1");
+    }
+
+    [Theory]
+    [InlineData(PredictionType.Sample)]
+    [InlineData(PredictionType.Velocity)]
+    public void Min_snr_gives_the_pure_noise_step_of_a_zero_terminal_snr_schedule_weight_one(PredictionType prediction)
+    {
+        var options = new DdpmTrainerOptions { Loss = LossType.L2, MinSnrGamma = 5, Prediction = prediction };
+        using var scheduler = new NoiseScheduler(new ZeroTerminalSnrSchedule(KnownBetaSchedules.Linear), 100);
+        using var scope = NewDisposeScope();
+        Tensor predicted = randn(1, 1, 4, 4);
+        Tensor target = randn(1, 1, 4, 4);
+
+        double loss = TrainingLoss.Compute(options, predicted, target, tensor(new long[] { 99 }), scheduler).item<float>();
+
+        // SNR is 0 there: min(0, γ)/(0 + 1) = 0 would leave the step trailing sampling starts from untrained.
+        double mse = (predicted - target).square().mean().item<float>();
+        loss.Should().BeApproximately(mse, 1e-6);
     }
 
     [Fact]
@@ -366,7 +394,34 @@ public sealed class TrainerFeatureTests : IDisposable
 
         var act = () => new DdpmTrainer(options);
 
-        act.Should().Throw<Microsoft.Extensions.Options.OptionsValidationException>().WithMessage("*zero terminal SNR but Prediction is Epsilon*use Prediction = Velocity*");
+        act.Should().Throw<Microsoft.Extensions.Options.OptionsValidationException>().WithMessage("*reaches zero SNR*at step 19 of T = 20 but Prediction is Epsilon*Use Prediction = Velocity*");
+    }
+
+    [Fact]
+    public void Zero_snr_is_found_in_the_values_so_a_custom_schedule_ending_in_beta_one_is_refused_for_noise_prediction()
+    {
+        double[] betas = [.. KnownBetaSchedules.Linear.GetBetas(10)[..9], 1.0];
+        var options = new DdpmTrainerOptions { Schedule = new CustomBetaSchedule(betas, "ends-in-one"), Timesteps = 10 };
+
+        var epsilon = () => new DdpmTrainer(options);
+        var velocity = () => new DdpmTrainer(new DdpmTrainerOptions { Schedule = options.Schedule, Timesteps = 10, Prediction = PredictionType.Velocity });
+
+        epsilon.Should().Throw<Microsoft.Extensions.Options.OptionsValidationException>().WithMessage("*reaches zero SNR (ᾱ = 0, a pure-noise x_t) at step 9 of T = 10 but Prediction is Epsilon*");
+        velocity.Should().NotThrow();
+    }
+
+    [Fact]
+    public void Sampling_a_noise_prediction_model_from_a_step_where_alpha_bar_is_zero_is_refused()
+    {
+        // A model assembled by hand (the trainer refuses to make one): ε-prediction with zero terminal SNR.
+        using DdpmModel model = new(
+            new SimpleUNet(TinyNetworks.SimpleUNet()), new NoiseScheduler(new ZeroTerminalSnrSchedule(KnownBetaSchedules.Linear), 20), new ImageShape(1, 8, 8));
+
+        var trailing = () => new DdpmSampler(new DdpmSamplerOptions { Seed = 1 }).Sample(model, 1);
+        var leading = () => new DdpmSampler(new DdpmSamplerOptions { Seed = 1, Spacing = TimestepSpacing.Leading, Steps = 10 }).Sample(model, 1).Dispose();
+
+        trailing.Should().Throw<ArgumentException>().WithMessage("*predicts noise (Epsilon) but its ᾱ is 0 at timestep 19, where sampling starts*Spacing = Leading*Prediction = Velocity*");
+        leading.Should().NotThrow("leading spacing with S < T starts below the pure-noise step");
     }
 
     [Fact]
