@@ -85,6 +85,95 @@ public sealed class DdimAndRespacingTests
     }
 
     [Fact]
+    public void Ddim_with_eta_one_given_the_same_noise_is_ddpm_step_for_step_and_eta_zero_is_far_from_it()
+    {
+        // Song et al. 2021, §4.1: with η = 1, σ equals DDPM's posterior standard deviation and the mean equals
+        // DDPM's posterior mean, so the same x_T and the same z give the same trajectory (up to float rounding).
+        using DdpmModel model = TinyModels.Untrained(timesteps: 12);
+        Tensor[] noise = Enumerable.Range(0, 13).Select(i => randn(new long[] { 3, 1, 8, 8 }, generator: new Generator(100 + (ulong)i))).ToArray();
+        Tensor Draw(Queue<Tensor> queue, long[] shape) => queue.Dequeue().clone();
+        DdpmSampler Sampler(SamplingMethod method, double eta)
+        {
+            var queue = new Queue<Tensor>(noise);
+            return new DdpmSampler(new DdpmSamplerOptions
+            {
+                Method = method, Eta = eta, Steps = 12, ClampEachStep = false, ClipPredictedSample = false, BatchNormMode = BatchNormMode.RunningStatistics, BatchSize = 3,
+            })
+            {
+                NoiseSource = shape => Draw(queue, shape),
+            };
+        }
+
+        using Tensor ddpm = Sampler(SamplingMethod.Ddpm, 0).Sample(model, 3);
+        using Tensor ddimOne = Sampler(SamplingMethod.Ddim, 1).Sample(model, 3);
+        using Tensor ddimZero = Sampler(SamplingMethod.Ddim, 0).Sample(model, 3);
+
+        using var scope = NewDisposeScope();
+        double same = (ddimOne - ddpm).abs().max().item<float>();
+        double apart = (ddimZero - ddpm).abs().max().item<float>();
+        same.Should().BeLessThan(1e-4, "η = 1 is DDPM");
+        apart.Should().BeGreaterThan(100 * 1e-4, "η = 0 adds no noise, so it must land far from DDPM");
+        foreach (Tensor z in noise)
+        {
+            z.Dispose();
+        }
+    }
+
+    [Theory]
+    [InlineData(VarianceType.FixedSmall)]
+    [InlineData(VarianceType.FixedLarge)]
+    public void Fewer_step_ddpm_follows_the_posterior_between_the_actual_timesteps_with_either_variance(VarianceType variance)
+    {
+        // S = 5 of T = 20 (leading: 16, 12, 8, 4, 0). Each step from t to s uses β' = 1 - ᾱ_t/ᾱ_s in the posterior
+        // q(x_s | x_t, x̂_0) (Ho et al. 2020, eq. 7 with ᾱ_s in place of ᾱ_{t-1}); σ² = (1-ᾱ_s)/(1-ᾱ_t) β' or β'.
+        using DdpmModel model = TinyModels.Untrained(timesteps: 20);
+        var draws = new List<Tensor>();
+        var generator = new Generator(7);
+        var sampler = new DdpmSampler(new DdpmSamplerOptions
+        {
+            Method = SamplingMethod.Ddpm, Steps = 5, Spacing = TimestepSpacing.Leading, Variance = variance,
+            ClampEachStep = false, ClipPredictedSample = false, BatchNormMode = BatchNormMode.RunningStatistics,
+        })
+        {
+            NoiseSource = shape =>
+            {
+                Tensor z = randn(shape, generator: generator);
+                draws.Add(z.clone().DetachFromDisposeScope());
+                return z;
+            },
+        };
+        var states = new List<Tensor>();
+        using Tensor images = sampler.Sample(model, 2, s => states.Add(s.Sample.clone()));
+        int[] steps = SamplingTimesteps.Create(20, 5, TimestepSpacing.Leading);
+        double[] alphaBar = Enumerable.Range(0, 20).Select(t => model.Scheduler.ValueAt(model.Scheduler.AlphasCumprod, t)).ToArray();
+
+        // draws[0] is x_T; draws[i] is the z of step i (none at the last step).
+        draws.Should().HaveCount(steps.Length);
+        using (no_grad())
+        {
+            Tensor x = draws[0];
+            for (int i = 0; i < steps.Length; i++)
+            {
+                using var scope = NewDisposeScope();
+                int t = steps[i];
+                double previous = i + 1 < steps.Length ? alphaBar[steps[i + 1]] : 1;
+                double betaPrime = 1 - (alphaBar[t] / previous);
+                Tensor eps = model.Network.call(x, full(new long[] { 2 }, t, dtype: ScalarType.Int64));
+                Tensor x0 = (x - (Math.Sqrt(1 - alphaBar[t]) * eps)) / Math.Sqrt(alphaBar[t]);
+                Tensor mean = (Math.Sqrt(previous) * betaPrime / (1 - alphaBar[t]) * x0) + (Math.Sqrt(1 - betaPrime) * (1 - previous) / (1 - alphaBar[t]) * x);
+                double sigma2 = variance == VarianceType.FixedLarge ? betaPrime : (1 - previous) / (1 - alphaBar[t]) * betaPrime;
+                Tensor expected = i + 1 < steps.Length ? mean + (Math.Sqrt(sigma2) * draws[i + 1]) : mean;
+                states[i].allclose(expected, rtol: 1e-4, atol: 1e-4).Should().BeTrue($"step {i} from t = {t} ({variance})");
+                x = states[i];
+            }
+        }
+
+        states.ForEach(s => s.Dispose());
+        draws.ForEach(d => d.Dispose());
+        generator.Dispose();
+    }
+
+    [Fact]
     public void More_steps_than_T_are_rejected_at_sampling_with_advice()
     {
         using DdpmModel model = TinyModels.Untrained(timesteps: 20);
