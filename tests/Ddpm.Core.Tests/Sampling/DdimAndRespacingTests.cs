@@ -200,17 +200,60 @@ public sealed class DdimAndRespacingTests
     [Theory]
     [InlineData(true, null)]
     [InlineData(false, 0.9)]
-    public void Clipping_or_thresholding_bounds_the_predicted_sample(bool clip, double? percentile)
+    [InlineData(false, 0.6)]
+    public void Each_step_bounds_x0_as_defined_and_uses_the_noise_consistent_with_it(bool clip, double? percentile)
     {
+        // The output is clamped anyway, so the bound is checked on the intermediate states: DDIM with η = 0 from
+        // x_t gives x_s = √ᾱ_s x̂_0 + √(1-ᾱ_s) ε̂, where x̂_0 is bounded and ε̂ = (x_t - √ᾱ_t x̂_0)/√(1-ᾱ_t).
         using DdpmModel model = TinyModels.Untrained(timesteps: 10);
-        var options = new DdpmSamplerOptions { Seed = 4, ClipPredictedSample = clip, DynamicThresholdingPercentile = percentile, ClampEachStep = false, Method = SamplingMethod.Ddim, Steps = 10 };
+        var options = new DdpmSamplerOptions
+        {
+            Seed = 4, ClipPredictedSample = clip, DynamicThresholdingPercentile = percentile, ClampEachStep = false,
+            Method = SamplingMethod.Ddim, Steps = 10, BatchNormMode = BatchNormMode.RunningStatistics,
+        };
+        var states = new List<Tensor>();
+        using Tensor images = new DdpmSampler(options).Sample(model, 2, s => states.Add(s.Sample.clone()));
+        double[] alphaBar = Enumerable.Range(0, 10).Select(t => model.Scheduler.ValueAt(model.Scheduler.AlphasCumprod, t)).ToArray();
+        bool bounded = false;
 
-        using Tensor images = new DdpmSampler(options).Sample(model, 3);
+        using (no_grad())
+        {
+            for (int i = 1; i < 10; i++)
+            {
+                using var scope = NewDisposeScope();
+                int t = 9 - i;
+                double previous = t > 0 ? alphaBar[t - 1] : 1;
+                Tensor x = states[i - 1];
+                Tensor eps = model.Network.call(x, full(new long[] { 2 }, t, dtype: ScalarType.Int64));
+                Tensor x0 = (x - (Math.Sqrt(1 - alphaBar[t]) * eps)) / Math.Sqrt(alphaBar[t]);
+                bounded |= x0.abs().max().item<float>() > 1;
+                x0 = clip ? x0.clamp(-1, 1) : Threshold(x0, percentile!.Value);
+                Tensor consistent = (x - (Math.Sqrt(alphaBar[t]) * x0)) / Math.Sqrt(1 - alphaBar[t]);
+                Tensor expected = (Math.Sqrt(previous) * x0) + (Math.Sqrt(1 - previous) * consistent);
+                states[i].allclose(expected, rtol: 1e-4, atol: 1e-4).Should().BeTrue($"step {i} from t = {t}");
+            }
+        }
 
-        // With η = 0 the last step returns x̂_0 itself, which was bounded to [-1, 1].
-        images.abs().max().item<float>().Should().BeLessThanOrEqualTo(1f);
-        using Tensor unbounded = new DdpmSampler(new DdpmSamplerOptions { Seed = 4, ClampEachStep = false, Method = SamplingMethod.Ddim, Steps = 10 }).Sample(model, 3);
-        unbounded.IsIdenticalTo(images).Should().BeFalse();
+        bounded.Should().BeTrue("the untrained network predicts x̂_0 beyond [-1, 1], so the bound acts");
+        states.ForEach(s => s.Dispose());
+    }
+
+    /// <summary>Dynamic thresholding (Saharia et al. 2022, §2.3), with the percentile interpolated here in double, as torch.quantile does.</summary>
+    private static Tensor Threshold(Tensor x0, double percentile)
+    {
+        var rows = new List<Tensor>();
+        for (int b = 0; b < x0.shape[0]; b++)
+        {
+            double[] sorted = x0[b].abs().flatten().to(ScalarType.Float64).data<double>().ToArray();
+            Array.Sort(sorted);
+            double position = percentile * (sorted.Length - 1);
+            int low = (int)Math.Floor(position);
+            double quantile = sorted[low] + ((position - low) * (sorted[Math.Min(low + 1, sorted.Length - 1)] - sorted[low]));
+            double s = Math.Max(1, quantile);
+            rows.Add(x0[b].clamp(-s, s) / s);
+        }
+
+        return stack(rows);
     }
 
     [Fact]
