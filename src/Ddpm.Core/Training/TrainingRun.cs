@@ -123,20 +123,9 @@ internal sealed class TrainingRun : IDisposable
                 x0 = x0.to(Device);
             }
 
-            Tensor t = randint(0, Model.Scheduler.Timesteps, new long[] { _options.BatchSize }, dtype: ScalarType.Int64, device: Device, generator: Generator);
+            Tensor t = DrawTimesteps(_options.BatchSize);
             Tensor noise = randn(x0.shape, dtype: x0.dtype, device: Device, generator: Generator);
-            Tensor xt = Model.Scheduler.AddNoiseCore(x0, noise, t);
-            Tensor target = Model.Scheduler.TargetCore(_options.Prediction, x0, noise, t);
-            Tensor input = _mixed is null ? xt : xt.to(ScalarType.BFloat16);
-            Tensor predicted = labels is null
-                ? network.call(input, t)
-                : ((IClassConditionalNetwork)network).Forward(input, t, DropLabels(labels));
-            if (_mixed is not null)
-            {
-                predicted = predicted.to(ScalarType.Float32);
-            }
-
-            Tensor loss = TrainingLoss.Compute(_options, predicted, target, t, Model.Scheduler);
+            Tensor loss = Loss(network, x0, noise, t, labels is null ? null : DropLabels(labels));
             double value = loss.item<float>();
             if (!double.IsFinite(value))
             {
@@ -171,8 +160,33 @@ internal sealed class TrainingRun : IDisposable
 
     public long TotalSteps { get; set; }
 
+    /// <summary>t ~ Uniform{0, ..., T-1} per image (Algorithm 1, line 3; the paper's 1..T, zero-based), from the run's generator.</summary>
+    internal Tensor DrawTimesteps(int count) =>
+        randint(0, Model.Scheduler.Timesteps, new long[] { count }, dtype: ScalarType.Int64, device: Device, generator: Generator);
+
+    /// <summary>
+    /// The loss of one micro-batch (Algorithm 1, lines 4-5): x_t = √ᾱ_t x_0 + √(1-ᾱ_t) ε (eq. 4), the network's
+    /// prediction at (x_t, t), and its distance to the target of <see cref="DdpmTrainerOptions.Prediction"/> (ε, x_0
+    /// or v), min-SNR weighted when asked. The caller draws x_0, ε and t; labels are already dropped to the "no class" token.
+    /// </summary>
+    internal Tensor Loss(nn.Module<Tensor, Tensor, Tensor> network, Tensor x0, Tensor noise, Tensor t, Tensor? labels)
+    {
+        Tensor xt = Model.Scheduler.AddNoiseCore(x0, noise, t);
+        Tensor target = Model.Scheduler.TargetCore(_options.Prediction, x0, noise, t);
+        Tensor input = _mixed is null ? xt : xt.to(ScalarType.BFloat16);
+        Tensor predicted = labels is null
+            ? network.call(input, t)
+            : ((IClassConditionalNetwork)network).Forward(input, t, labels);
+        if (_mixed is not null)
+        {
+            predicted = predicted.to(ScalarType.Float32);
+        }
+
+        return TrainingLoss.Compute(_options, predicted, target, t, Model.Scheduler);
+    }
+
     /// <summary>The batch's labels on the device, each replaced by the "no class" token with probability LabelDropout.</summary>
-    private Tensor DropLabels(long[] labels)
+    internal Tensor DropLabels(long[] labels)
     {
         int noClass = ((IClassConditionalNetwork)Model.Network).ClassCount;
         Tensor values = tensor(labels, device: Device);
