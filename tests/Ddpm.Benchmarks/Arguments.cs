@@ -31,6 +31,8 @@ internal sealed class Arguments
                                                         training images/s from a folder of JPEGs against the same images in memory
           precision      [--data T10K-IDX] [--steps 600] [--batch-size 64] [--every 100]
                                                         the default network on Fashion-MNIST in float32, then bfloat16: speed ratio, loss curves
+          clamp-quality  --model FILE [--count 1000] [--method ddim|ddpm] [--steps 50]
+                                                        FD, class entropy and confidence with ClampEachStep off and on (and a second seed)
           fuzz           [--cases 3000] [--seed 1]      corrupt image, IDX and checkpoint files at random; only documented exceptions may come out
           kernel-paths   [--rounds 3] [--batch-size 32] [--steps 10] [--image-size 32] [--threads all]
                                                         default-UNet training img/s on each CPU kernel path (docs/troubleshooting.md),

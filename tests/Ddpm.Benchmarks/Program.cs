@@ -132,6 +132,16 @@ try
                 break;
             }
 
+        case "clamp-quality":
+            {
+                string model = options.String("model") ?? throw new ArgumentException("clamp-quality needs --model FILE (a trained 1-channel Fashion-MNIST model, e.g. ddpm-output/model.ddpm).");
+                int count = options.Int("count", 1000, 2);
+                string method = options.String("method") ?? "ddim";
+                int steps = options.Int("steps", 50, 1);
+                command = () => ClampQuality.Run(model, count, method, steps);
+                break;
+            }
+
         case "kernel-paths":
             {
                 int rounds = options.Int("rounds", 3, 1);
