@@ -66,7 +66,7 @@ internal static class SampleCommand
         bool json = parse.GetValue(Json);
 
         TextWriter say = cli.Narration(json);
-        string methodName = (options.Method ?? SamplingDefaults.Method(model)) == SamplingMethod.Ddim ? "ddim" : "ddpm";
+        string methodName = ddpmSampler.MethodFor(model).Name;
         int stepCount = ddpmSampler.GetTimesteps(model).Length;
         say.WriteLine($"Sampling {count} image(s) of {model.ImageShape} from {path} with {methodName.ToUpperInvariant()} in {stepCount} steps on {device}");
         var clock = System.Diagnostics.Stopwatch.StartNew();

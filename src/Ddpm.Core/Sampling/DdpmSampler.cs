@@ -2,6 +2,7 @@ using System.Diagnostics;
 using Ddpm.Core.Diffusion;
 using Ddpm.Core.Kernels;
 using Ddpm.Core.Models;
+using Ddpm.Core.Sampling.Methods;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
@@ -51,12 +52,21 @@ public sealed class DdpmSampler
     public int[] GetTimesteps(DdpmModel model)
     {
         ArgumentNullException.ThrowIfNull(model);
-        return GetTimesteps(model.Scheduler.Timesteps, Options.Method ?? SamplingDefaults.Method(model));
+        return GetTimesteps(model.Scheduler.Timesteps, MethodFor(model));
     }
 
-    private int[] GetTimesteps(int timesteps, SamplingMethod method)
+    /// <summary>The method object this sampler uses for <paramref name="model"/>: <see cref="DdpmSamplerOptions.CustomMethod"/>, else the one <see cref="DdpmSamplerOptions.Method"/> names (null follows the model).</summary>
+    /// <param name="model">The model.</param>
+    /// <returns>The method.</returns>
+    public ISamplingMethod MethodFor(DdpmModel model)
     {
-        int steps = Options.Steps ?? SamplingDefaults.Steps(method, timesteps);
+        ArgumentNullException.ThrowIfNull(model);
+        return Options.CustomMethod ?? SamplingMethods.Create(Options.Method ?? SamplingDefaults.Method(model), Options.Eta, Options.Variance);
+    }
+
+    private int[] GetTimesteps(int timesteps, ISamplingMethod method)
+    {
+        int steps = Options.Steps ?? Math.Clamp(method.DefaultSteps(timesteps), 1, timesteps);
         if (steps > timesteps)
         {
             throw new ArgumentException($"DdpmSamplerOptions.Steps is {steps} but the model has only T = {timesteps} timesteps; use at most {timesteps}.");
@@ -91,7 +101,7 @@ public sealed class DdpmSampler
         }
 
         Device device = ResolveDevice(model);
-        SamplingMethod method = Options.Method ?? SamplingDefaults.Method(model);
+        ISamplingMethod method = MethodFor(model);
         int[] timesteps = GetTimesteps(model.Scheduler.Timesteps, method);
         if (model.PredictionType == PredictionType.Epsilon && model.Scheduler.ValueAt(model.Scheduler.AlphasCumprod, timesteps[0]) == 0)
         {
@@ -113,7 +123,7 @@ public sealed class DdpmSampler
             : model.Network;
         _logger.LogInformation(
             "Sampling {Count} images of {Shape} on {Device} with {Method} in {Steps} steps ({Timesteps}): {Batches} batch(es), seed {Seed}, {Weights} weights, BatchNorm {Mode}",
-            count, model.ImageShape, device, method, timesteps.Length, SamplingTimesteps.Describe(timesteps), batchCount, seed,
+            count, model.ImageShape, device, method.Name, timesteps.Length, SamplingTimesteps.Describe(timesteps), batchCount, seed,
             model.EmaNetwork is null ? ModelWeights.Trained : Options.Weights, batchNormMode);
 
         var clock = Stopwatch.StartNew();
@@ -156,6 +166,17 @@ public sealed class DdpmSampler
     {
         var shape = new long[] { size, run.Model.ImageShape.Channels, run.Model.ImageShape.Height, run.Model.ImageShape.Width };
         Tensor x = Noise(run, shape, ScalarType.Float32, device);
+        var context = new SolverContext(
+            run.Model.Scheduler,
+            run.Model.PredictionType,
+            run.Timesteps,
+            (sample, t) =>
+            {
+                (Tensor start, Tensor noise, _) = Denoise(run, sample, t, labels);
+                return (start, noise);
+            },
+            noiseShape => Noise(run, noiseShape, ScalarType.Float32, device));
+        ISamplingSolver solver = run.Plan.Method.CreateSolver(context);
         try
         {
             for (int i = 0; i < run.Timesteps.Length; i++)
@@ -163,7 +184,7 @@ public sealed class DdpmSampler
                 run.Cancellation.ThrowIfCancellationRequested();
                 int t = run.Timesteps[i];
                 int previous = i + 1 < run.Timesteps.Length ? run.Timesteps[i + 1] : -1;
-                Tensor next = ReverseStep(run, x, t, previous, labels);
+                Tensor next = ReverseStep(run, solver, x, i, t, previous, labels);
                 x.Dispose();
                 x = next;
                 run.OnStep?.Invoke(new SamplingStep(t, batch, x));
@@ -177,40 +198,16 @@ public sealed class DdpmSampler
         finally
         {
             x.Dispose();
+            (solver as IDisposable)?.Dispose();
         }
     }
 
-    /// <summary>One reverse step x_t → x_{previous} (previous = -1: the final x_0), in its own dispose scope.</summary>
-    private Tensor ReverseStep(Run run, Tensor x, int t, int previous, long[]? labels)
+    /// <summary>One reverse step x_t → x_{previous} (previous = -1: the final x_0) by the method's solver, in its own dispose scope.</summary>
+    private Tensor ReverseStep(Run run, ISamplingSolver solver, Tensor x, int index, int t, int previous, long[]? labels)
     {
         using var scope = NewDisposeScope();
-        NoiseScheduler scheduler = run.Model.Scheduler;
-        Tensor timestep = full(new long[] { x.shape[0] }, t, dtype: ScalarType.Int64, device: x.device);
-        Tensor output = Predict(run.Network, x, timestep, labels);
-        Tensor next;
-        if (IsNotebookStep(run, t, previous))
-        {
-            // μ_θ(x_t, t) = 1/√α_t (x_t - β_t/√(1-ᾱ_t) ε_θ) (eq. 11), then + σ_t z with σ_t² = β̃_t (§3.2).
-            next = scheduler.PredictPreviousMeanCore(x, timestep, output);
-            if (t > 0)
-            {
-                next = next + (scheduler.PosteriorVariance[t].sqrt() * Noise(run, x.shape, x.dtype, x.device));
-            }
-        }
-        else
-        {
-            (Tensor start, Tensor noise) = scheduler.SplitCore(run.Model.PredictionType, output, x, timestep);
-            if (BoundStart(run, ref start))
-            {
-                // ε̂ consistent with the bounded x̂_0: x_t = √ᾱ x̂_0 + √(1-ᾱ) ε̂.
-                noise = (x - (Math.Sqrt(scheduler.AlphasCumprodValues[t]) * start)) / Math.Sqrt(1 - scheduler.AlphasCumprodValues[t]);
-            }
-
-            next = run.Plan.Method == SamplingMethod.Ddim
-                ? DdimStep(scheduler, start, noise, x, t, previous, run)
-                : DdpmStep(scheduler, start, x, t, previous, run);
-        }
-
+        (Tensor start, Tensor noise, bool bounded) = Denoise(run, x, t, labels);
+        Tensor next = solver.Step(new SolverStep(index, t, previous, x, start, noise, bounded));
         if (run.Plan.ClampEachStep)
         {
             next = next.clamp(-1, 1);
@@ -219,10 +216,23 @@ public sealed class DdpmSampler
         return next.MoveToOuterDisposeScope();
     }
 
-    /// <summary>
-    /// The network's prediction; with classes, guided: ŷ_u + w (ŷ_c - ŷ_u), the conditional and unconditional
-    /// predictions computed in one doubled batch (w = 1 needs only the conditional one).
-    /// </summary>
+    /// <summary>The model at (x, t), with guidance, as x̂_0 (bounded when asked) and the ε̂ consistent with it.</summary>
+    private (Tensor Start, Tensor Noise, bool Bounded) Denoise(Run run, Tensor x, int t, long[]? labels)
+    {
+        NoiseScheduler scheduler = run.Model.Scheduler;
+        Tensor timestep = full(new long[] { x.shape[0] }, t, dtype: ScalarType.Int64, device: x.device);
+        Tensor output = Predict(run.Network, x, timestep, labels);
+        (Tensor start, Tensor noise) = scheduler.SplitCore(run.Model.PredictionType, output, x, timestep);
+        bool bounded = BoundStart(run, ref start);
+        if (bounded)
+        {
+            // ε̂ consistent with the bounded x̂_0: x_t = √ᾱ x̂_0 + √(1-ᾱ) ε̂.
+            noise = (x - (Math.Sqrt(scheduler.AlphasCumprodValues[t]) * start)) / Math.Sqrt(1 - scheduler.AlphasCumprodValues[t]);
+        }
+
+        return (start, noise, bounded);
+    }
+
     private Tensor Predict(nn.Module<Tensor, Tensor, Tensor> network, Tensor x, Tensor timestep, long[]? labels)
     {
         if (labels is null)
@@ -261,47 +271,6 @@ public sealed class DdpmSampler
         {
             throw new ArgumentException($"DdpmSamplerOptions.Classes holds {bad} but the model knows classes 0 to {count - 1}.");
         }
-    }
-
-    /// <summary>The notebook's own arithmetic applies: ε-prediction, DDPM, consecutive timesteps, nothing bounding x̂_0.</summary>
-    private bool IsNotebookStep(Run run, int t, int previous) =>
-        run.Model.PredictionType == PredictionType.Epsilon && run.Plan.Method == SamplingMethod.Ddpm && previous == t - 1
-        && Options.Variance == VarianceType.FixedSmall && !run.Plan.ClipPredictedSample && Options.DynamicThresholdingPercentile is null;
-
-    /// <summary>
-    /// The DDPM posterior between t and an earlier step s (Ho et al. eqs. 6-7 with β' = 1 - ᾱ_t/ᾱ_s):
-    /// μ = √ᾱ_s β'/(1-ᾱ_t) x̂_0 + √(1-β') (1-ᾱ_s)/(1-ᾱ_t) x_t, σ² = (1-ᾱ_s)/(1-ᾱ_t) β' or β'.
-    /// </summary>
-    private Tensor DdpmStep(NoiseScheduler scheduler, Tensor start, Tensor x, int t, int previous, Run run)
-    {
-        double alphaBar = scheduler.AlphasCumprodValues[t];
-        double alphaBarPrevious = previous >= 0 ? scheduler.AlphasCumprodValues[previous] : 1;
-        double beta = 1 - (alphaBar / alphaBarPrevious);
-        double startCoefficient = Math.Sqrt(alphaBarPrevious) * beta / (1 - alphaBar);
-        double sampleCoefficient = Math.Sqrt(1 - beta) * (1 - alphaBarPrevious) / (1 - alphaBar);
-        Tensor mean = (startCoefficient * start) + (sampleCoefficient * x);
-        if (previous < 0)
-        {
-            return mean;
-        }
-
-        double variance = Options.Variance == VarianceType.FixedLarge ? beta : (1 - alphaBarPrevious) / (1 - alphaBar) * beta;
-        return mean + (Math.Sqrt(variance) * Noise(run, x.shape, x.dtype, x.device));
-    }
-
-    /// <summary>
-    /// DDIM (Song et al. 2021, eq. 12): x_s = √ᾱ_s x̂_0 + √(1-ᾱ_s-σ²) ε̂ + σ z with
-    /// σ = η √((1-ᾱ_s)/(1-ᾱ_t)) √(1-ᾱ_t/ᾱ_s) (eq. 16), s the actual previous timestep.
-    /// </summary>
-    private Tensor DdimStep(NoiseScheduler scheduler, Tensor start, Tensor noise, Tensor x, int t, int previous, Run run)
-    {
-        double alphaBar = scheduler.AlphasCumprodValues[t];
-        double alphaBarPrevious = previous >= 0 ? scheduler.AlphasCumprodValues[previous] : 1;
-        double sigma = Options.Eta * Math.Sqrt((1 - alphaBarPrevious) / (1 - alphaBar)) * Math.Sqrt(1 - (alphaBar / alphaBarPrevious));
-        Tensor next = (Math.Sqrt(alphaBarPrevious) * start) + (Math.Sqrt(Math.Max(0, 1 - alphaBarPrevious - (sigma * sigma))) * noise);
-        return sigma > 0 && previous >= 0
-            ? next + (sigma * Noise(run, x.shape, x.dtype, x.device))
-            : next;
     }
 
     /// <summary>Standard normal noise from the run's generator, or from <see cref="NoiseSource"/> when a test set one.</summary>
@@ -350,7 +319,7 @@ public sealed class DdpmSampler
 
     /// <summary>What every step of one Sample call shares.</summary>
     /// <summary>What a call samples with, the options' nulls resolved for its model (<see cref="SamplingDefaults"/>).</summary>
-    private sealed record Plan(SamplingMethod Method, bool ClampEachStep, bool ClipPredictedSample);
+    private sealed record Plan(ISamplingMethod Method, bool ClampEachStep, bool ClipPredictedSample);
 
     private sealed record Run(
         DdpmModel Model,

@@ -41,6 +41,14 @@ public sealed class DdpmSamplerOptions
     /// <value>The default value is null (follow the model). Valid values: null, <see cref="SamplingMethod.Ddpm"/> or <see cref="SamplingMethod.Ddim"/>.</value>
     public SamplingMethod? Method { get; set; }
 
+    /// <summary>
+    /// Gets or sets a reverse-process method object, your own or a built-in one with settings <see cref="Method"/> has
+    /// no option for (for example <c>new DpmSolverPlusPlus2MMethod(lowerOrderFinal: false)</c>); it replaces
+    /// <see cref="Method"/>, which must then be null. Set it in code: configuration cannot build it.
+    /// </summary>
+    /// <value>The default value is null (use <see cref="Method"/>).</value>
+    public Methods.ISamplingMethod? CustomMethod { get; set; }
+
     /// <summary>Gets or sets the number of sampling steps S; null uses T for DDPM and 50 (or T if smaller) for DDIM. Time grows linearly with S.</summary>
     /// <value>The default value is null. Valid values: null or 1 to the model's T.</value>
     public int? Steps { get; set; }
@@ -82,7 +90,7 @@ public sealed class DdpmSamplerOptions
 
     /// <summary>
     /// Gets or sets whether x_{t-1} is clamped to [-1, 1] after every step, as the notebook does; null follows the
-    /// path (<see cref="SamplingDefaults.ClampEachStep"/>: only the notebook's network with DDPM). Clamping x_t
+    /// path (<see cref="SamplingDefaults.ClampEachStep(DdpmModel, Methods.ISamplingMethod)"/>: only the notebook's network with DDPM). Clamping x_t
     /// suits that path; with DDIM or an x₀/v model it clips the unit-variance x_t of early steps. The returned
     /// images are clamped either way.
     /// </summary>

@@ -47,7 +47,12 @@ public sealed class DdpmSamplerOptionsValidator : IValidateOptions<DdpmSamplerOp
 
         if (options.Method is { } method && !Enum.IsDefined(method))
         {
-            failures.Add($"Method is {(int)method}, which is not a SamplingMethod; use Ddpm or Ddim.");
+            failures.Add($"Method is {(int)method}, which is not a SamplingMethod; use Ddpm, Ddim, DpmSolverPlusPlus2M, Euler, EulerAncestral or Heun.");
+        }
+
+        if (options.Method is not null && options.CustomMethod is not null)
+        {
+            failures.Add($"Method is {options.Method} and CustomMethod is {options.CustomMethod.Name}; set one of them.");
         }
 
         if (options.Steps is < 1 or > 100_000)

@@ -1,4 +1,5 @@
 using Ddpm.Core.Models;
+using Ddpm.Core.Sampling.Methods;
 
 namespace Ddpm.Core.Sampling;
 
@@ -33,17 +34,23 @@ public static class SamplingDefaults
     /// <returns>The method.</returns>
     public static SamplingMethod Method(DdpmModel model) => IsNotebookNetwork(model) ? SamplingMethod.Ddpm : SamplingMethod.Ddim;
 
-    /// <summary>The number of steps S when none is given: T for DDPM, <see cref="DdimSteps"/> (at most T) for DDIM.</summary>
+    /// <summary>The number of steps S when none is given: the method's own default (T for DDPM, <see cref="DdimSteps"/> for DDIM, 20 for DPM-Solver++(2M) and Heun, 30 for Euler), at most T.</summary>
     /// <param name="method">The reverse process.</param>
     /// <param name="timesteps">The model's T.</param>
     /// <returns>S.</returns>
-    public static int Steps(SamplingMethod method, int timesteps) => method == SamplingMethod.Ddim ? Math.Min(DdimSteps, timesteps) : timesteps;
+    public static int Steps(SamplingMethod method, int timesteps) => SamplingMethods.Create(method).DefaultSteps(timesteps);
 
     /// <summary>Whether x_{t-1} is clamped to [-1, 1] after each step: only on the notebook's path (its network with DDPM).</summary>
     /// <param name="model">The model.</param>
     /// <param name="method">The reverse process.</param>
     /// <returns>True on the notebook's path.</returns>
     public static bool ClampEachStep(DdpmModel model, SamplingMethod method) => IsNotebookNetwork(model) && method == SamplingMethod.Ddpm;
+
+    /// <summary>Whether x_{t-1} is clamped to [-1, 1] after each step for a method object: only the notebook's network with <see cref="DdpmMethod"/>.</summary>
+    /// <param name="model">The model.</param>
+    /// <param name="method">The method.</param>
+    /// <returns>True on the notebook's path.</returns>
+    public static bool ClampEachStep(DdpmModel model, ISamplingMethod method) => IsNotebookNetwork(model) && method is DdpmMethod;
 
     /// <summary>Whether x̂_0 is clipped to [-1, 1] before each step: for every network but the notebook's (which does not).</summary>
     /// <param name="model">The model.</param>
