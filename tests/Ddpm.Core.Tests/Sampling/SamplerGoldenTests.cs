@@ -1,0 +1,69 @@
+using Ddpm.Core.Data;
+using Ddpm.Core.Diffusion;
+using Ddpm.Core.Interop;
+using Ddpm.Core.Models;
+using Ddpm.Core.Sampling;
+using Ddpm.Core.Sampling.Methods;
+using Ddpm.Core.Schedules;
+using Ddpm.Core.Tests.TestSupport;
+using FluentAssertions;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Ddpm.Core.Tests.Sampling;
+
+/// <summary>
+/// Each sampling method against a PyTorch trajectory written from the papers' equations
+/// (tests/reference/samplers_reference.py): the notebook's small SimpleUNet, 10 trailing steps of T = 300, the same
+/// x_T and recorded noise; every state after every step must match within 1e-4.
+/// </summary>
+[Collection(TensorLeakCollection.Name)]
+public sealed class SamplerGoldenTests
+{
+    public static TheoryData<string> Methods() => ["ddpm", "ddim", "dpm++2m", "euler", "euler-a", "heun"];
+
+    [Theory]
+    [MemberData(nameof(Methods))]
+    public void Every_state_of_the_trajectory_matches_the_reference(string name)
+    {
+        using StateDict weights = SafeTensors.Read(Fixtures.PathOf("simple_unet_small.safetensors"));
+        using StateDict golden = SafeTensors.Read(Fixtures.PathOf("samplers_t300.safetensors"));
+        var configuration = new SimpleUNetConfiguration { ImageChannels = 3, DownChannels = [8, 16, 32, 64, 128], TimeEmbeddingDim = 32 };
+        var network = new SimpleUNet(configuration);
+        StateDictLoader.Load(network, weights.Where(kv => kv.Key.StartsWith("model.", StringComparison.Ordinal)).ToDictionary(kv => kv.Key["model.".Length..], kv => kv.Value));
+        network.eval();
+        using DdpmModel model = new(network, new NoiseScheduler(KnownBetaSchedules.Linear, 300), new ImageShape(3, 16, 16), configuration);
+        ISamplingMethod method = name switch
+        {
+            "ddpm" => new DdpmMethod(),
+            "ddim" => new DdimMethod(eta: 0.5),
+            "dpm++2m" => new DpmSolverPlusPlus2MMethod(),
+            "euler" => new EulerMethod(),
+            "euler-a" => new EulerAncestralMethod(),
+            _ => new HeunMethod(),
+        };
+        var draws = new Queue<Tensor>([golden["input.x_T"], .. golden["input.noise"].unbind(0)]);
+        var sampler = new DdpmSampler(new DdpmSamplerOptions
+        {
+            CustomMethod = method, Steps = 10, Spacing = TimestepSpacing.Trailing, ClampEachStep = false, ClipPredictedSample = false,
+            BatchNormMode = BatchNormMode.RunningStatistics, BatchSize = 2,
+        })
+        {
+            NoiseSource = shape => draws.Dequeue().clone(),
+        };
+        var states = new List<Tensor>();
+
+        sampler.GetTimesteps(model).Should().Equal(golden["input.timesteps"].data<long>().Select(t => (int)t));
+        using Tensor images = sampler.Sample(model, 2, s => states.Add(s.Sample.clone()));
+
+        Tensor expected = golden[$"states.{name}"];
+        states.Should().HaveCount(10);
+        for (int i = 0; i < 10; i++)
+        {
+            using Tensor error = (states[i] - expected[i]).abs().max();
+            error.item<float>().Should().BeLessThan(1e-4f, $"{name}, state after step {i}");
+        }
+
+        states.ForEach(s => s.Dispose());
+    }
+}
