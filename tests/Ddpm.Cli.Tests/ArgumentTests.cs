@@ -23,6 +23,7 @@ public sealed class ArgumentTests
     [InlineData("--resume /no/such.ddpm", "--resume '/no/such.ddpm' does not exist*")]
     [InlineData("--steps many", "*--steps*")]
     [InlineData("--stepz 5", "*--stepz*")]
+    [InlineData("--sampler unipc", "--sampler is 'unipc'; use ddpm, ddim, dpm++2m, euler, euler-a or heun.")]
     [InlineData("--threads 0", "--threads: Threads is 0; it must be null (all * logical cores) or lie in ?1, 1024].")]
     [InlineData("--seed -1", "--seed: Seed is -1*")]
     [InlineData("--sampling-steps 0", "--sampling-steps: Steps is 0*")]
@@ -128,7 +129,7 @@ public sealed class ArgumentTests
         TrainSettings config = Resolve("--preset", "seed", "--config", folder.File("c.json"));
         TrainSettings flags = Resolve("--preset", "seed", "--config", folder.File("c.json"), "--batch-size", "8", "--epochs", "3");
 
-        preset.Should().BeEquivalentTo(new { Model = NetworkChoice.SimpleUNet, ImageSize = 64, Channels = 3, BatchSize = 128, Epochs = 100, Steps = (long?)null, Timesteps = 300, Loss = LossType.L1, LearningRate = 1e-3, Schedule = ScheduleChoice.Linear, Sampler = SamplerChoice.Ddpm });
+        preset.Should().BeEquivalentTo(new { Model = NetworkChoice.SimpleUNet, ImageSize = 64, Channels = 3, BatchSize = 128, Epochs = 100, Steps = (long?)null, Timesteps = 300, Loss = LossType.L1, LearningRate = 1e-3, Schedule = ScheduleChoice.Linear, Sampler = Ddpm.Core.Sampling.SamplingMethod.Ddpm });
         config.Should().BeEquivalentTo(new { Model = NetworkChoice.SimpleUNet, BatchSize = 16, Schedule = ScheduleChoice.Cosine, Steps = (long?)99, Epochs = (int?)null });
         flags.Should().BeEquivalentTo(new { Model = NetworkChoice.SimpleUNet, BatchSize = 8, Schedule = ScheduleChoice.Cosine, Epochs = (int?)3, Steps = (long?)null });
     }

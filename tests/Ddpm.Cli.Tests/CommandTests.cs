@@ -63,6 +63,24 @@ public sealed class CommandTests(TrainedRunFixture trained) : IClassFixture<Trai
         run.Error.Should().Contain("Sampling 2 image(s)").And.Contain("sampling: step");
     }
 
+    [Theory]
+    [InlineData("dpm++2m", 20)]
+    [InlineData("euler", 30)]
+    [InlineData("euler-a", 30)]
+    [InlineData("heun", 20)]
+    public void Every_sampler_draws_from_the_command_line_with_its_own_default_steps(string sampler, int steps)
+    {
+        using var folder = new TempFolder();
+
+        CliRun run = CliRun.Of("sample", "--model", trained.Output, "--count", "1", "--sampler", sampler, "--seed", "5", "--out", folder.File("grid.png"), "--json");
+
+        run.ExitCode.Should().Be(0, run.ToString());
+        using JsonDocument summary = JsonDocument.Parse(run.Output);
+        summary.RootElement.GetProperty("sampler").GetString().Should().Be(sampler);
+        summary.RootElement.GetProperty("steps").GetInt32().Should().Be(Math.Min(steps, 20), "the method's default, at most T (20 for the shared run)");
+        File.Exists(folder.File("grid.png")).Should().BeTrue();
+    }
+
     [Fact]
     public void Train_with_json_prints_one_object_with_the_files_and_figures()
     {

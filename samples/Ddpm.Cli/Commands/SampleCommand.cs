@@ -15,7 +15,7 @@ internal static class SampleCommand
 {
     private static readonly Option<string> Model = new("--model") { Description = "A model file (model.ddpm or checkpoint-*.ddpm) or the folder ddpm train wrote.", Required = true };
     private static readonly Option<int> Count = new("--count") { Description = "Images to draw.", DefaultValueFactory = _ => 16 };
-    private static readonly Option<string?> Sampler = new("--sampler") { Description = "ddim or ddpm. Default: ddim in 50 steps for the UNet; ddpm through every step with batch statistics for the notebook's SimpleUNet." };
+    private static readonly Option<string?> Sampler = SharedOptions.Sampler();
     private static readonly Option<int?> Steps = new("--steps") { Description = "Reverse steps. Default: 50 for ddim, T for ddpm." };
     private static readonly Option<double> Eta = new("--eta") { Description = "DDIM's eta: 0 deterministic, 1 as noisy as DDPM.", DefaultValueFactory = _ => 0 };
     private static readonly Option<int?> Seed = SharedOptions.Seed();
@@ -48,7 +48,7 @@ internal static class SampleCommand
         Check(seed >= 0, $"--seed is {seed}; use a whole number of at least 0.");
         int? threads = parse.GetValue(Threads);
         Check(threads is null or (>= 1 and <= 1024), $"--threads is {threads}; use a whole number from 1 to 1,024.");
-        SamplerChoice? sampler = parse.GetValue(Sampler) is string name ? CliNames.Parse(CliNames.Samplers, name, "--sampler") : null;
+        SamplingMethod? sampler = parse.GetValue(Sampler) is string name ? CliNames.Parse(CliNames.Samplers, name, "--sampler") : null;
         string path = ModelLocator.Resolve(parse.GetValue(Model)!, "--model");
         string device = parse.GetValue(Device) ?? "cpu";
 

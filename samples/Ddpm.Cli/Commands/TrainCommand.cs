@@ -36,7 +36,7 @@ internal static class TrainCommand
     private static readonly Option<int?> Threads = SharedOptions.Threads();
     private static readonly Option<int?> Seed = SharedOptions.Seed();
     private static readonly Option<int?> Samples = new("--samples") { Description = "Images in samples.png. Default: 36." };
-    private static readonly Option<string?> Sampler = new("--sampler") { Description = "ddim (default) or ddpm (seed: ddpm)." };
+    private static readonly Option<string?> Sampler = SharedOptions.Sampler();
     private static readonly Option<int?> SamplingSteps = new("--sampling-steps") { Description = "Reverse steps for samples.png. Default: 50 for ddim, T for ddpm." };
     private static readonly Option<int?> CheckpointInterval = new("--checkpoint-interval") { Description = "Steps between checkpoints. Default: 500." };
     private static readonly Option<string?> Resume = new("--resume") { Description = "Continue a run from a checkpoint file or a checkpoints folder (its newest checkpoint), with the same settings." };

@@ -1,3 +1,4 @@
+using Ddpm.Core.Sampling;
 using Ddpm.Core.Training;
 
 namespace Ddpm.Cli.Settings;
@@ -36,10 +37,14 @@ internal static class CliNames
         ["huber"] = LossType.Huber,
     };
 
-    public static readonly IReadOnlyDictionary<string, SamplerChoice> Samplers = new Dictionary<string, SamplerChoice>
+    public static readonly IReadOnlyDictionary<string, SamplingMethod> Samplers = new Dictionary<string, SamplingMethod>
     {
-        ["ddpm"] = SamplerChoice.Ddpm,
-        ["ddim"] = SamplerChoice.Ddim,
+        ["ddpm"] = SamplingMethod.Ddpm,
+        ["ddim"] = SamplingMethod.Ddim,
+        ["dpm++2m"] = SamplingMethod.DpmSolverPlusPlus2M,
+        ["euler"] = SamplingMethod.Euler,
+        ["euler-a"] = SamplingMethod.EulerAncestral,
+        ["heun"] = SamplingMethod.Heun,
     };
 
     public static readonly IReadOnlyDictionary<string, RunPreset> Presets = new Dictionary<string, RunPreset>

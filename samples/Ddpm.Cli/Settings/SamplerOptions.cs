@@ -8,14 +8,9 @@ namespace Ddpm.Cli.Settings;
 /// </summary>
 internal static class SamplerOptions
 {
-    public static DdpmSamplerOptions Create(SamplerChoice? method, int? steps, double eta, int seed, int batchSize, string device, int? threads) => new()
+    public static DdpmSamplerOptions Create(SamplingMethod? method, int? steps, double eta, int seed, int batchSize, string device, int? threads) => new()
     {
-        Method = method switch
-        {
-            SamplerChoice.Ddim => SamplingMethod.Ddim,
-            SamplerChoice.Ddpm => SamplingMethod.Ddpm,
-            _ => null,
-        },
+        Method = method,
         Steps = steps,
         Eta = eta,
         Seed = seed,

@@ -50,7 +50,7 @@ internal sealed record TrainSettings
     /// <summary>Images in samples.png.</summary>
     public int Samples { get; init; } = 36;
 
-    public SamplerChoice Sampler { get; init; } = SamplerChoice.Ddim;
+    public SamplingMethod Sampler { get; init; } = SamplingMethod.Ddim;
 
     /// <summary>Reverse steps; null takes all T for DDPM and 50 for DDIM.</summary>
     public int? SamplingSteps { get; init; }
@@ -70,7 +70,7 @@ internal sealed record TrainSettings
             BatchSize = 128,
             Timesteps = 300,
             Loss = LossType.L1,
-            Sampler = SamplerChoice.Ddpm,
+            Sampler = SamplingMethod.Ddpm,
             Samples = 16,
             CheckpointInterval = 1000,
         },
