@@ -31,6 +31,8 @@ internal sealed class Arguments
                                                         training images/s from a folder of JPEGs against the same images in memory
           precision      [--data T10K-IDX] [--steps 600] [--batch-size 64] [--every 100]
                                                         the default network on Fashion-MNIST in float32, then bfloat16: speed ratio, loss curves
+          sampler-quality --model FILE [--count 1000]   FD, class entropy, confidence and images/s of DDIM-50/20/10, DPM-Solver++(2M) 20/10,
+                                                        Euler ancestral 20 and Heun 20 on one model, with the speed ratio to DDIM-50
           clamp-quality  --model FILE [--count 1000] [--method ddim|ddpm] [--steps 50]
                                                         FD, class entropy and confidence with ClampEachStep off and on (and a second seed)
           fuzz           [--cases 3000] [--seed 1]      corrupt image, IDX and checkpoint files at random; only documented exceptions may come out

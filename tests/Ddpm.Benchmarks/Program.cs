@@ -132,6 +132,14 @@ try
                 break;
             }
 
+        case "sampler-quality":
+            {
+                string model = options.String("model") ?? throw new ArgumentException("sampler-quality needs --model FILE (a trained 1-channel Fashion-MNIST model, e.g. ddpm-output/model.ddpm).");
+                int count = options.Int("count", 1000, 2);
+                command = () => SamplerQuality.Run(model, count);
+                break;
+            }
+
         case "clamp-quality":
             {
                 string model = options.String("model") ?? throw new ArgumentException("clamp-quality needs --model FILE (a trained 1-channel Fashion-MNIST model, e.g. ddpm-output/model.ddpm).");
