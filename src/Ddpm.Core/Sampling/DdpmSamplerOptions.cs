@@ -1,3 +1,5 @@
+using Ddpm.Core.Sampling.Methods;
+
 namespace Ddpm.Core.Sampling;
 
 /// <summary>Options for <see cref="DdpmSampler"/>. <see cref="DdpmSamplerOptionsValidator"/> checks every value.</summary>

@@ -1,3 +1,4 @@
+using Ddpm.Core.Sampling.Methods;
 using Microsoft.Extensions.Options;
 
 namespace Ddpm.Core.Sampling;

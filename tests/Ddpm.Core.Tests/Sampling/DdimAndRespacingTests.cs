@@ -1,3 +1,4 @@
+using Ddpm.Core.Sampling.Methods;
 using Ddpm.Core.Data;
 using Ddpm.Core.Diffusion;
 using Ddpm.Core.Models;

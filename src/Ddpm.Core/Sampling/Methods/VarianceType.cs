@@ -1,4 +1,4 @@
-namespace Ddpm.Core.Sampling;
+namespace Ddpm.Core.Sampling.Methods;
 
 /// <summary>The variance σ_t² of each DDPM reverse step (Ho et al. 2020, §3.2).</summary>
 public enum VarianceType
