@@ -130,6 +130,23 @@ public sealed class TrainingStepTests
         states.ForEach(s => s.Dispose());
     }
 
+    [Fact]
+    public void Every_sampling_method_samples_with_guidance_through_the_same_two_predictions()
+    {
+        foreach (SamplingMethod method in Enum.GetValues<SamplingMethod>())
+        {
+            using var network = new LabelNetwork(classes: 3);
+            using DdpmModel model = new(network, new NoiseScheduler(KnownBetaSchedules.Linear, 10), new ImageShape(1, 2, 2));
+            var sampler = new DdpmSampler(new DdpmSamplerOptions { Seed = 1, Method = method, Steps = 4, Classes = [1, 2], GuidanceScale = 2.5, ClipPredictedSample = false });
+
+            using Tensor images = sampler.Sample(model, 2);
+
+            images.isfinite().all().item<bool>().Should().BeTrue(method.ToString());
+            network.Labels.Should().OnlyContain(l => l.SequenceEqual(new long[] { 1, 2, 3, 3 }), $"{method}: every call (Heun's second one too) runs the classes and the no-class token together");
+            network.Labels.Should().HaveCount(method == SamplingMethod.Heun ? 7 : 4, $"{method}: one call per step, Heun two but one on the last");
+        }
+    }
+
     private static TrainingRun Run(DdpmTrainerOptions options)
     {
         var shape = new ImageShape(1, 8, 8);
