@@ -26,13 +26,10 @@ public sealed class SamplerGoldenTests
     [MemberData(nameof(Methods))]
     public void Every_state_of_the_trajectory_matches_the_reference(string name)
     {
-        using StateDict weights = SafeTensors.Read(Fixtures.PathOf("simple_unet_small.safetensors"));
         using StateDict golden = SafeTensors.Read(Fixtures.PathOf("samplers_t300.safetensors"));
-        var configuration = new SimpleUNetConfiguration { ImageChannels = 3, DownChannels = [8, 16, 32, 64, 128], TimeEmbeddingDim = 32 };
-        var network = new SimpleUNet(configuration);
-        StateDictLoader.Load(network, weights.Where(kv => kv.Key.StartsWith("model.", StringComparison.Ordinal)).ToDictionary(kv => kv.Key["model.".Length..], kv => kv.Value));
+        SimpleUNet network = Fixtures.SmallNotebookNetwork();
         network.eval();
-        using DdpmModel model = new(network, new NoiseScheduler(KnownBetaSchedules.Linear, 300), new ImageShape(3, 16, 16), configuration);
+        using DdpmModel model = new(network, new NoiseScheduler(KnownBetaSchedules.Linear, 300), new ImageShape(3, 16, 16), Fixtures.SmallNotebookConfiguration);
         ISamplingMethod method = name switch
         {
             "ddpm" => new DdpmMethod(),

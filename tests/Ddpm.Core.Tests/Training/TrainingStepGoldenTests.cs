@@ -39,11 +39,9 @@ public sealed class TrainingStepGoldenTests
     [MemberData(nameof(Cases))]
     public void The_loss_and_its_gradients_match_the_PyTorch_reference(PredictionType prediction, LossType loss, bool minSnr)
     {
-        using StateDict weights = SafeTensors.Read(Fixtures.PathOf("simple_unet_small.safetensors"));
         using StateDict golden = SafeTensors.Read(Fixtures.PathOf("training_step_t300.safetensors"));
-        var configuration = new SimpleUNetConfiguration { ImageChannels = 3, DownChannels = [8, 16, 32, 64, 128], TimeEmbeddingDim = 32 };
-        var network = new SimpleUNet(configuration);
-        StateDictLoader.Load(network, weights.Where(kv => kv.Key.StartsWith("model.", StringComparison.Ordinal)).ToDictionary(kv => kv.Key["model.".Length..], kv => kv.Value));
+        SimpleUNetConfiguration configuration = Fixtures.SmallNotebookConfiguration;
+        SimpleUNet network = Fixtures.SmallNotebookNetwork();
         var options = new DdpmTrainerOptions
         {
             Network = configuration, Prediction = prediction, Loss = loss, MinSnrGamma = minSnr ? 5 : null,
