@@ -87,6 +87,8 @@ internal static class SpeedChild
             Timesteps = settings.Timesteps,
             Loss = LossType.L1,
             Ema = new EmaOptions { Enabled = false },
+            // Against PyTorch in float32: never let Auto pick bfloat16 on one side only.
+            Precision = TrainingPrecision.Float32,
             Device = settings.Device,
             Threads = settings.Threads,
             Seed = 0,

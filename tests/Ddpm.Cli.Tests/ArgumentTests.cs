@@ -26,6 +26,7 @@ public sealed class ArgumentTests
     [InlineData("--sampler unipc", "--sampler is 'unipc'; use ddpm, ddim, dpm++2m, euler, euler-a or heun.")]
     [InlineData("--threads 0", "--threads: Threads is 0; it must be null (all * logical cores) or lie in ?1, 1024].")]
     [InlineData("--seed -1", "--seed: Seed is -1*")]
+    [InlineData("--precision fp16", "--precision is 'fp16'; use auto, fp32 or bf16.")]
     [InlineData("--sampling-steps 0", "--sampling-steps: Steps is 0*")]
     public void Bad_train_flags_exit_2_with_one_line_naming_the_flag(string flags, string message)
     {
@@ -43,7 +44,7 @@ public sealed class ArgumentTests
     [InlineData("sample", "*--model*")]
     [InlineData("info /no/such.ddpm", "*'/no/such.ddpm' does not exist*")]
     [InlineData("eval /no/such/folder", "*'/no/such/folder' does not exist*")]
-    [InlineData("bench --precision fp16", "*--precision is 'fp16'; use fp32 or bf16.*")]
+    [InlineData("bench --precision fp16", "*--precision is 'fp16'; use auto, fp32 or bf16.*")]
     [InlineData("forward --index -1", "*--index is -1*")]
     [InlineData("nonsense", "*nonsense*")]
     public void Bad_arguments_of_other_commands_exit_2(string line, string message)

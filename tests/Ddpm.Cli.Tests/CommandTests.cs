@@ -24,6 +24,7 @@ public sealed class CommandTests(TrainedRunFixture trained) : IClassFixture<Trai
 
         trained.Run.Output.Should().Contain("model.ddpm");
         trained.Run.Error.Should().Contain("step 4/4", "progress goes to standard error");
+        trained.Run.Output.Should().Contain($"Trained in {Ddpm.Core.Training.TrainingPrecisionChoice.Make().Precision}: chosen automatically: ");
     }
 
     [Fact]
@@ -42,6 +43,7 @@ public sealed class CommandTests(TrainedRunFixture trained) : IClassFixture<Trai
         options.RootElement.GetProperty("steps").GetInt64().Should().Be(4);
         options.RootElement.GetProperty("image-size").GetInt32().Should().Be(16);
         options.RootElement.TryGetProperty("epochs", out _).Should().BeFalse("steps were given, so epochs do not apply");
+        options.RootElement.GetProperty("precision").GetString().Should().Be("auto", "the setting, not what it chose on this machine");
     }
 
     [Fact]
@@ -98,6 +100,9 @@ public sealed class CommandTests(TrainedRunFixture trained) : IClassFixture<Trai
         root.GetProperty("trainedSteps").GetInt64().Should().Be(2);
         root.GetProperty("lastLoss").GetDouble().Should().BePositive();
         root.GetProperty("cpuKernels").GetString().Should().Be(Ddpm.Core.Kernels.CpuKernels.Name(Ddpm.Core.Kernels.CpuKernels.Current!.Path));
+        Ddpm.Core.Training.TrainingPrecisionChoice chosen = Ddpm.Core.Training.TrainingPrecisionChoice.Make();
+        root.GetProperty("precision").GetString().Should().Be(chosen.Precision.ToString());
+        root.GetProperty("precisionReason").GetString().Should().Be(chosen.Reason);
         run.Error.Should().Contain("Training UNet").And.Contain("training: step 2/2");
     }
 
@@ -148,7 +153,10 @@ public sealed class CommandTests(TrainedRunFixture trained) : IClassFixture<Trai
         CliRun run = CliRun.Of("info", checkpoint);
 
         run.ExitCode.Should().Be(0, run.ToString());
-        run.Output.Should().Contain("resumable").And.Contain("step 4 of 4");
+        run.Output.Should().Contain("resumable").And.Contain("step 4 of 4").And.Contain("Precision");
+        CliRun json = CliRun.Of("info", checkpoint, "--json");
+        using JsonDocument document = JsonDocument.Parse(json.Output);
+        document.RootElement.GetProperty("Training").GetProperty("Precision").GetString().Should().Be(Ddpm.Core.Training.TrainingPrecisionChoice.Make().ToString(), "the run records what it chose and why");
     }
 
     [Fact]

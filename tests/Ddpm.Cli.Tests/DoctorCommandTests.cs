@@ -17,7 +17,8 @@ public sealed class DoctorCommandTests
         CpuKernelSelection selection = CpuKernels.Current!;
         run.Output.Should().Contain(CpuKernels.Cpu)
             .And.Contain($"Training and sampling on the CPU use {CpuKernels.Describe(selection.Path)}")
-            .And.MatchRegex(@"passed \d+ of \d+ cases within tolerance");
+            .And.MatchRegex(@"passed \d+ of \d+ cases within tolerance")
+            .And.Contain($"Training with --precision auto (the default) computes in {Ddpm.Core.Training.TrainingPrecisionChoice.Make().Precision}, chosen automatically: ");
     }
 
     [Fact]

@@ -28,7 +28,7 @@ internal static class BenchCommand
     private static readonly Option<int?> Timesteps = SharedOptions.Timesteps();
     private static readonly Option<string?> Device = SharedOptions.Device();
     private static readonly Option<int?> Threads = SharedOptions.Threads();
-    private static readonly Option<string> Precision = new("--precision") { Description = "fp32 or bf16 (bfloat16 compute, float32 weights; training only).", DefaultValueFactory = _ => "fp32" };
+    private static readonly Option<string> Precision = new("--precision") { Description = "Training's number format: auto (default, as ddpm train chooses), fp32 or bf16 (bfloat16 compute, float32 weights; training only).", DefaultValueFactory = _ => "auto" };
     private static readonly Option<bool> Json = new("--json") { Description = "Print JSON instead of a table." };
 
     public static Command Create(CommandRunner runner)
@@ -53,6 +53,7 @@ internal static class BenchCommand
             Timesteps = parse.GetValue(Timesteps) ?? (parse.GetValue(Model) == "simple-unet" ? SharedOptions.NotebookTimesteps : SharedOptions.DefaultTimesteps),
             Device = parse.GetValue(Device),
             Threads = parse.GetValue(Threads),
+            Precision = parse.GetValue(Precision),
         };
         patch.Validate(key => "--" + key);
         int steps = parse.GetValue(Steps);
@@ -61,15 +62,9 @@ internal static class BenchCommand
             throw new UsageException($"--steps is {steps}; use a whole number from 1 to 10,000.");
         }
 
-        string precisionName = parse.GetValue(Precision)!;
-        TrainingPrecision precision = precisionName switch
-        {
-            "fp32" => TrainingPrecision.Float32,
-            "bf16" => TrainingPrecision.BFloat16,
-            _ => throw new UsageException($"--precision is '{precisionName}'; use fp32 or bf16."),
-        };
-
         TrainSettings settings = new TrainSettings().Apply(patch);
+        TrainingPrecision precision = TrainingPrecisionChoice.Make(settings.Precision, settings.Device, cli.CpuKernels).Precision;
+        string precisionName = CliNames.Name(CliNames.Precisions, precision);
         var shape = new ImageShape(settings.Channels, settings.ImageSize, settings.ImageSize);
         using Tensor images = rand(2 * settings.BatchSize, shape.Channels, shape.Height, shape.Width) * 2 - 1;
         var trainer = new DdpmTrainer(new DdpmTrainerOptions

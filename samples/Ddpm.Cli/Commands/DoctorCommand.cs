@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Globalization;
 using Ddpm.Cli.Output;
 using Ddpm.Core.Kernels;
+using Ddpm.Core.Training;
 using Spectre.Console;
 using static TorchSharp.torch;
 
@@ -42,6 +43,9 @@ internal static class DoctorCommand
             failure = e;
         }
 
+        // What --precision auto (the default) trains in here; it may add the bfloat16 cases to the check.
+        TrainingPrecisionChoice? precision = selection is null ? null : TrainingPrecisionChoice.Make(TrainingPrecision.Auto, "cpu", cli.CpuKernels, cli.Logging.CreateLogger("Ddpm.Core.Kernels"));
+        selection = CpuKernels.Current ?? selection;
         IReadOnlyList<CpuKernelAttempt> attempts = selection?.Attempts ?? failure!.Attempts;
         string torchSharp = PackageVersionAction.Of(typeof(TorchSharp.torch).Assembly, withCommit: false);
         string core = PackageVersionAction.Of(typeof(CpuKernels).Assembly, withCommit: false);
@@ -53,6 +57,7 @@ internal static class DoctorCommand
                 torchSharp,
                 cpu = CpuKernels.Cpu,
                 cacheTopologyHidden = CpuKernels.CacheTopologyHidden,
+                bfloat16Instructions = CpuKernels.BFloat16Instructions,
                 logicalCores = Environment.ProcessorCount,
                 chartFonts = LossPlot.HasFonts,
                 threads = get_num_threads(),
@@ -60,6 +65,8 @@ internal static class DoctorCommand
                 ddpmCpuKernels = Environment.GetEnvironmentVariable(CpuKernels.EnvironmentVariable),
                 path = selection is null ? null : CpuKernels.Name(selection.Path),
                 reason = selection?.Reason ?? failure!.Message,
+                precision = precision?.Precision.ToString(),
+                precisionReason = precision?.Reason,
                 attempts = attempts.Select(a => new
                 {
                     path = CpuKernels.Name(a.Path),
@@ -78,6 +85,7 @@ internal static class DoctorCommand
         Row("Ddpm.Core / TorchSharp", $"{core} / {torchSharp}");
         Row("CPU", $"{CpuKernels.Cpu}, {Environment.ProcessorCount} logical cores, libtorch uses {get_num_threads()} threads");
         Row("Cache topology (CPUID)", CpuKernels.CacheTopologyHidden ? "hidden (leaf 0x8000001D reads zeros): oneDNN's AVX and wider kernels are not trusted" : "reported");
+        Row("bfloat16 instructions", CpuKernels.BFloat16Instructions ?? "none (bfloat16 is emulated, slower than float32)");
         Row("ONEDNN_MAX_CPU_ISA at start", isaAtStart);
         Row(CpuKernels.EnvironmentVariable, Environment.GetEnvironmentVariable(CpuKernels.EnvironmentVariable));
         Row("Fonts for loss.png", LossPlot.HasFonts ? "found" : LossPlot.NoFontsAdvice);
@@ -110,6 +118,7 @@ internal static class DoctorCommand
         }
 
         cli.Console.MarkupLine($"Training and sampling on the CPU use [bold]{Markup.Escape(CpuKernels.Describe(selection.Path))}[/]: {Markup.Escape(selection.Reason)}");
+        cli.Console.MarkupLine($"Training with --precision auto (the default) computes in [bold]{precision!.Precision}[/], {Markup.Escape(precision.Reason)}.");
         return ExitCodes.Success;
     }
 }

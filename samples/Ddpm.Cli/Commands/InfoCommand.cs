@@ -42,6 +42,7 @@ internal static class InfoCommand
             if (info.Training is TrainingCheckpointInfo training)
             {
                 Row("Run", $"step {training.Step:N0} of {training.TotalSteps:N0}, epoch {training.Epoch}, seed {training.Seed}, smoothed loss {training.SmoothedLoss:F4}, {training.Optimizer}");
+                Row("Precision", training.Precision ?? "not recorded (written before Ddpm.Core recorded it; see Options)");
                 Row("Options", training.OptionsJson);
             }
 

@@ -32,6 +32,7 @@ internal static class TrainCommand
     private static readonly Option<string?> Schedule = SharedOptions.Schedule();
     private static readonly Option<int?> Timesteps = SharedOptions.Timesteps();
     private static readonly Option<string?> Loss = new("--loss") { Description = "Loss on the predicted noise: l2 (default, DDPM), l1 (seed: the notebook) or huber." };
+    private static readonly Option<string?> Precision = new("--precision") { Description = "Number format of the training step: auto (default: bf16 where the CPU has native bfloat16 and its kernels pass the check, else fp32), fp32 or bf16 (bfloat16 compute, float32 weights). The log says which and why." };
     private static readonly Option<string?> Device = SharedOptions.Device();
     private static readonly Option<int?> Threads = SharedOptions.Threads();
     private static readonly Option<int?> Seed = SharedOptions.Seed();
@@ -47,7 +48,7 @@ internal static class TrainCommand
         var command = new Command("train", "Train a DDPM and write checkpoints/, model.ddpm, samples.png, forward.png, denoising.png, loss.png, loss.csv and options.json.")
         {
             Data, Out, Preset, Config, Model, UNet, ImageSize, Channels, Epochs, Steps, BatchSize, LearningRate,
-            Schedule, Timesteps, Loss, Device, Threads, Seed, Samples, Sampler, SamplingSteps, CheckpointInterval, Resume, Json,
+            Schedule, Timesteps, Loss, Precision, Device, Threads, Seed, Samples, Sampler, SamplingSteps, CheckpointInterval, Resume, Json,
         };
         command.SetAction(parse => runner(parse, cli => Run(cli, Resolve(parse), parse.GetValue(Resume), parse.GetValue(Json))));
         return command;
@@ -81,6 +82,7 @@ internal static class TrainCommand
             Schedule = parse.GetValue(Schedule),
             Timesteps = parse.GetValue(Timesteps),
             Loss = parse.GetValue(Loss),
+            Precision = parse.GetValue(Precision),
             Device = parse.GetValue(Device),
             Threads = parse.GetValue(Threads),
             Seed = parse.GetValue(Seed),
@@ -124,12 +126,21 @@ internal static class TrainCommand
         TextWriter say = cli.Narration(json);
         say.WriteLine($"Training {network} on {dataset.Count:N0} images of {dataset.Shape} ({settings.Data ?? "bundled Fashion-MNIST"}), {(settings.Steps is long s ? $"{s:N0} steps" : $"{settings.Epochs} epochs")} of batch {settings.BatchSize} on {settings.Device}");
         DdpmModel model;
+        TrainingPrecisionChoice? precision = null;
         var clock = System.Diagnostics.Stopwatch.StartNew();
         try
         {
-            model = ProgressDisplay.Train(cli, progress => resume is null
-                ? trainer.Fit(dataset, progress, cli.Cancellation)
-                : trainer.Fit(dataset, resume, progress, cli.Cancellation));
+            model = ProgressDisplay.Train(cli, display =>
+            {
+                var progress = new SynchronousProgress<TrainingProgress>(p =>
+                {
+                    precision = p.Precision;
+                    display.Report(p);
+                });
+                return resume is null
+                    ? trainer.Fit(dataset, progress, cli.Cancellation)
+                    : trainer.Fit(dataset, resume, progress, cli.Cancellation);
+            });
         }
         catch (TrainingCanceledException e)
         {
@@ -138,6 +149,11 @@ internal static class TrainCommand
         }
 
         TimeSpan training = clock.Elapsed;
+        if (precision is not null)
+        {
+            say.WriteLine($"Trained in {precision.Precision}: {precision.Reason}");
+        }
+
         using (model)
         {
             string modelPath = Path.Combine(output, "model.ddpm");
@@ -167,6 +183,8 @@ internal static class TrainCommand
                     lastLoss = model.LossHistory.Count > 0 ? model.LossHistory[^1] : (float?)null,
                     trainingSeconds = Math.Round(training.TotalSeconds, 2),
                     device = settings.Device,
+                    precision = precision?.Precision.ToString(),
+                    precisionReason = precision?.Reason,
                     cpuKernels = model.Device.type == TorchSharp.DeviceType.CPU && CpuKernels.Current is { } kernels ? CpuKernels.Name(kernels.Path) : null,
                 };
                 cli.WriteJson(summary);

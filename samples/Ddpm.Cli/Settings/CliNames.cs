@@ -37,6 +37,13 @@ internal static class CliNames
         ["huber"] = LossType.Huber,
     };
 
+    public static readonly IReadOnlyDictionary<string, TrainingPrecision> Precisions = new Dictionary<string, TrainingPrecision>
+    {
+        ["auto"] = TrainingPrecision.Auto,
+        ["fp32"] = TrainingPrecision.Float32,
+        ["bf16"] = TrainingPrecision.BFloat16,
+    };
+
     public static readonly IReadOnlyDictionary<string, SamplingMethod> Samplers = new Dictionary<string, SamplingMethod>
     {
         ["ddpm"] = SamplingMethod.Ddpm,

@@ -40,6 +40,9 @@ internal sealed record TrainSettings
 
     public LossType Loss { get; init; } = LossType.L2;
 
+    /// <summary>The training step's number format; Auto lets the library choose (bfloat16 where the CPU has it natively and its kernels pass the check).</summary>
+    public TrainingPrecision Precision { get; init; } = TrainingPrecision.Auto;
+
     public string Device { get; init; } = "cpu";
 
     /// <summary>CPU threads for libtorch; null uses every logical core.</summary>
@@ -94,6 +97,7 @@ internal sealed record TrainSettings
         Schedule = patch.Schedule is null ? Schedule : CliNames.Schedules[patch.Schedule],
         Timesteps = patch.Timesteps ?? Timesteps,
         Loss = patch.Loss is null ? Loss : CliNames.Losses[patch.Loss],
+        Precision = patch.Precision is null ? Precision : CliNames.Precisions[patch.Precision],
         Device = patch.Device ?? Device,
         Threads = patch.Threads ?? Threads,
         Seed = patch.Seed ?? Seed,
@@ -119,6 +123,7 @@ internal sealed record TrainSettings
         Schedule = CliNames.Name(CliNames.Schedules, Schedule),
         Timesteps = Timesteps,
         Loss = CliNames.Name(CliNames.Losses, Loss),
+        Precision = CliNames.Name(CliNames.Precisions, Precision),
         Device = Device,
         Threads = Threads,
         Seed = Seed,
@@ -155,6 +160,7 @@ internal sealed record TrainSettings
         Schedule = CreateSchedule(),
         Timesteps = Timesteps,
         Loss = Loss,
+        Precision = Precision,
         Device = Device,
         Threads = Threads,
         CpuKernels = kernels,

@@ -61,6 +61,9 @@ internal sealed record TrainSettingsPatch
     [JsonPropertyName("loss")]
     public string? Loss { get; init; }
 
+    [JsonPropertyName("precision")]
+    public string? Precision { get; init; }
+
     [JsonPropertyName("device")]
     public string? Device { get; init; }
 
@@ -143,6 +146,11 @@ internal sealed record TrainSettingsPatch
             CliNames.Parse(CliNames.Losses, Loss, name("loss"));
         }
 
+        if (Precision is not null)
+        {
+            CliNames.Parse(CliNames.Precisions, Precision, name("precision"));
+        }
+
         if (Sampler is not null)
         {
             CliNames.Parse(CliNames.Samplers, Sampler, name("sampler"));
@@ -189,6 +197,7 @@ internal sealed record TrainSettingsPatch
         ["LearningRate"] = "lr",
         ["Timesteps"] = "timesteps",
         ["Loss"] = "loss",
+        ["Precision"] = "precision",
         ["Device"] = "device",
         ["Threads"] = "threads",
         ["Seed"] = "seed",

@@ -63,7 +63,7 @@ public sealed record CheckpointInfo(
         if (reader.Has(CheckpointSections.Training))
         {
             TrainingSection section = reader.ReadJson<TrainingSection>(CheckpointSections.Training);
-            training = new TrainingCheckpointInfo(section.Step, section.TotalSteps, section.Epoch, section.Seed, section.SmoothedLoss, section.Optimizer, section.Options.ToJsonString());
+            training = new TrainingCheckpointInfo(section.Step, section.TotalSteps, section.Epoch, section.Seed, section.SmoothedLoss, section.Optimizer, section.Options.ToJsonString(), section.Precision);
         }
 
         return new CheckpointInfo(

@@ -35,5 +35,5 @@ internal sealed record ModelSection(
 /// <summary>The "scheduler" section: the schedule's name, T and its exact betas.</summary>
 internal sealed record SchedulerSection(string Schedule, string Description, int Timesteps, double[] Betas);
 
-/// <summary>The "training" section: where a run stands and how it was configured.</summary>
-internal sealed record TrainingSection(long Step, int Epoch, int Seed, long TotalSteps, double SmoothedLoss, string Optimizer, JsonNode Options);
+/// <summary>The "training" section: where a run stands and how it was configured (Precision: the precision and why; absent before 2026-11-30).</summary>
+internal sealed record TrainingSection(long Step, int Epoch, int Seed, long TotalSteps, double SmoothedLoss, string Optimizer, JsonNode Options, string? Precision = null);

@@ -37,6 +37,13 @@ internal static class TrainingCheckpoint
         writer.AddTensors(CheckpointSections.Random, [new("generator", generator.get_state()), new("torch.cpu", get_rng_state())]);
     }
 
+    /// <summary>Reads one trainer option as the run recorded it, by its JSON name (e.g. <c>precision</c>); null where the checkpoint holds no such text value.</summary>
+    public static string? ReadOption(CheckpointReader reader, string name)
+    {
+        TrainingSection run = reader.ReadJson<TrainingSection>(CheckpointSections.Training);
+        return run.Options is System.Text.Json.Nodes.JsonObject options && options[name] is System.Text.Json.Nodes.JsonValue value && value.TryGetValue(out string? text) ? text : null;
+    }
+
     /// <summary>
     /// Restores a run written by <see cref="Write"/> into networks that already match the checkpoint's
     /// configuration: weights (and EMA), the optimiser's moments (copied into <paramref name="optimizer"/>'s

@@ -8,4 +8,5 @@ namespace Ddpm.Core.Checkpoints;
 /// <param name="SmoothedLoss">The smoothed training loss at the checkpoint.</param>
 /// <param name="Optimizer">The optimiser's name.</param>
 /// <param name="OptionsJson">The trainer options of the run, as JSON.</param>
-public sealed record TrainingCheckpointInfo(long Step, long TotalSteps, int Epoch, int Seed, double SmoothedLoss, string Optimizer, string OptionsJson);
+/// <param name="Precision">The precision the run computed in and why, e.g. <c>Float32 (chosen automatically: ...)</c> (as TrainingPrecisionChoice words it); null in checkpoints written before Ddpm.Core recorded it.</param>
+public sealed record TrainingCheckpointInfo(long Step, long TotalSteps, int Epoch, int Seed, double SmoothedLoss, string Optimizer, string OptionsJson, string? Precision = null);

@@ -62,22 +62,74 @@ internal sealed class CpuKernelSelector(ICpuKernelBackend backend, Func<string?>
                 }
             }
 
-            if (bfloat16 && !_current.BFloat16Checked)
+            if (bfloat16 && CheckBFloat16(logger) is { Passed: false } check)
             {
-                CpuKernelCheckResult check = backend.Check(bfloat16: true);
-                if (!check.Passed)
-                {
-                    throw new CpuKernelCheckException(
-                        $"bfloat16 training was asked for, but the CPU's bfloat16 kernels compute wrongly on the path in effect ({CpuKernels.Describe(_current.Path)}): {check}. Train in Float32 (TrainingPrecision.Float32, --precision fp32).",
-                        [.. _current.Attempts, new CpuKernelAttempt(_current.Path, check, null)]);
-                }
-
-                _current = _current.WithCheck(check);
-                logger.LogInformation("CPU kernels: bfloat16 checked on {Path}: {Check}", CpuKernels.Describe(_current.Path), check);
+                throw new CpuKernelCheckException(
+                    $"bfloat16 training was asked for, but the CPU's bfloat16 kernels compute wrongly on the path in effect ({CpuKernels.Describe(_current.Path)}): {check}. Train in Float32 (TrainingPrecision.Float32, --precision fp32).",
+                    [.. _current.Attempts, new CpuKernelAttempt(_current.Path, check, null)]);
             }
 
             return _current;
         }
+    }
+
+    /// <summary>
+    /// Whether bfloat16 training is both fast and right here: the CPU has native bfloat16 instructions, the path in
+    /// effect is oneDNN at an instruction set that uses them, and oneDNN's bfloat16 kernels pass the check. Never throws
+    /// for a failed bfloat16 check; the reason says what was missing.
+    /// </summary>
+    public (bool Recommended, string Reason) AssessBFloat16(CpuKernelPath requested, ILogger logger)
+    {
+        lock (_gate)
+        {
+            CpuKernelSelection selection = Ensure(requested, bfloat16: false, logger);
+            if (backend.BFloat16Instructions is not string instructions)
+            {
+                return (false, $"this CPU ({backend.CpuDescription}) has no native bfloat16 instructions (AVX-512 BF16 or AMX), where bfloat16 trains slower than float32");
+            }
+
+            if (selection.Path != CpuKernelPath.OneDnn)
+            {
+                return (false, $"the CPU has {instructions}, but the CPU kernels in effect are {CpuKernels.Describe(selection.Path)}, which have no bfloat16 instructions (why that path: the CPU kernels' log line, ddpm doctor, docs/troubleshooting.md)");
+            }
+
+            if (backend.IsaLimitFromEnvironment is string isa && !isa.Contains("BF16", StringComparison.OrdinalIgnoreCase) && !isa.Contains("AMX", StringComparison.OrdinalIgnoreCase))
+            {
+                return (false, $"the CPU has {instructions}, but oneDNN is limited by {LibTorchCpuBackend.IsaVariable}={isa} from the environment, below its bfloat16 instructions");
+            }
+
+            CpuKernelCheckResult? check;
+            try
+            {
+                check = CheckBFloat16(logger);
+            }
+            catch (Exception e) when (e is ExternalException or InvalidOperationException or ArgumentException)
+            {
+                return (false, $"the CPU has {instructions}, but the bfloat16 kernel check itself failed: {e.Message.Split('\n')[0]}");
+            }
+
+            return check is { Passed: false }
+                ? (false, $"the CPU has {instructions}, but oneDNN's bfloat16 kernels compute wrongly here: {check}")
+                : (true, $"the CPU has {instructions} and oneDNN's bfloat16 kernels passed the check ({_current!.Check})");
+        }
+    }
+
+    /// <summary>Runs the bfloat16 cases on the path in effect once; records them if they pass. Returns null when they passed before.</summary>
+    private CpuKernelCheckResult? CheckBFloat16(ILogger logger)
+    {
+        if (_current!.BFloat16Checked)
+        {
+            return null;
+        }
+
+        CpuKernelCheckResult check = backend.Check(bfloat16: true);
+        if (check.Passed)
+        {
+            _current = _current.WithCheck(check);
+            logger.LogInformation("CPU kernels: bfloat16 checked on {Path}: {Check}", CpuKernels.Describe(_current.Path), check);
+        }
+
+        return check;
     }
 
     private CpuKernelSelection SelectAutomatically(ILogger logger)

@@ -43,6 +43,13 @@ public static class CpuKernels
     /// <summary>Gets whether the CPU reads its cache-topology CPUID leaf as zeros, the condition under which LibTorch 2.10's oneDNN miscomputes; <see cref="Ensure"/> then starts from <see cref="CpuKernelPath.OneDnnSse41"/>.</summary>
     public static bool CacheTopologyHidden => CpuTopology.CacheTopologyHidden;
 
+    /// <summary>
+    /// Gets the CPU's native bfloat16 instructions, <c>AVX-512 BF16</c> (AMD Zen 4 and later, Intel Cooper Lake and
+    /// Sapphire Rapids), <c>AMX-BF16</c> or both, or null where it has none; there bfloat16 training is emulated and
+    /// slower than float32.
+    /// </summary>
+    public static string? BFloat16Instructions => CpuTopology.BFloat16Instructions;
+
     /// <summary>Gets the path in effect and its check, or null before <see cref="Ensure"/> has run in this process.</summary>
     public static CpuKernelSelection? Current => Selector.IsValueCreated ? Selector.Value.Current : null;
 
@@ -73,6 +80,14 @@ public static class CpuKernels
 
         return Selector.Value.Ensure(path, bfloat16, logger ?? NullLogger.Instance);
     }
+
+    /// <summary>
+    /// Says whether bfloat16 training would be both fast and right on this CPU (see <see cref="Training.TrainingPrecisionChoice"/>):
+    /// chooses the path as <see cref="Ensure"/> does, then runs the bfloat16 cases where the CPU and path have native
+    /// bfloat16. A failed bfloat16 check is an answer (false, with the reason), not an exception.
+    /// </summary>
+    internal static (bool Recommended, string Reason) AssessBFloat16(CpuKernelPath path, ILogger? logger) =>
+        Selector.Value.AssessBFloat16(path, logger ?? NullLogger.Instance);
 
     /// <summary>Reads a path's command-line and environment name: <c>auto</c>, <c>onednn</c>, <c>onednn-avx</c>, <c>onednn-sse41</c> or <c>onednn-off</c> (any case).</summary>
     /// <param name="text">The name.</param>

@@ -16,6 +16,12 @@ internal static class CpuTopology
     /// <summary>Gets whether this CPU hides the cache topology oneDNN relies on: an AMD CPU that lists leaf 0x8000001D but reads it as zeros.</summary>
     public static bool CacheTopologyHidden { get; } = DetectHiddenCacheTopology();
 
+    /// <summary>
+    /// Gets the CPU's native bfloat16 instructions as oneDNN uses them, <c>AVX-512 BF16</c>, <c>AMX-BF16</c> or both,
+    /// or null where the CPU has none (or the operating system has not enabled AVX-512).
+    /// </summary>
+    public static string? BFloat16Instructions { get; } = DetectBFloat16();
+
     /// <summary>Gets the CPU vendor and family, e.g. <c>AuthenticAMD family 26 model 2</c>, or the architecture where CPUID does not exist.</summary>
     public static string Description { get; } = Describe();
 
@@ -35,6 +41,34 @@ internal static class CpuTopology
         // Sub-leaf 0 is the L1 data cache; a cache type of 0 means "no cache", which no real CPU has.
         (int eax, _, _, _) = X86Base.CpuId(unchecked((int)AmdCacheTopologyLeaf), 0);
         return (eax & 0x1F) == 0;
+    }
+
+    private static string? DetectBFloat16()
+    {
+        // Avx512F.IsSupported includes the operating system's consent (XCR0); without it no bfloat16 kernel runs.
+        if (!X86Base.IsSupported || !Avx512F.IsSupported)
+        {
+            return null;
+        }
+
+        (int maxLeaf, _, _, _) = X86Base.CpuId(0, 0);
+        if (maxLeaf < 7)
+        {
+            return null;
+        }
+
+        // Leaf 7 sub-leaf 1 EAX bit 5: AVX512_BF16. Leaf 7 sub-leaf 0 EDX bit 22: AMX-BF16.
+        (_, _, _, int features) = X86Base.CpuId(7, 0);
+        (int extended, _, _, _) = X86Base.CpuId(7, 1);
+        bool avx512 = (extended & (1 << 5)) != 0;
+        bool amx = (features & (1 << 22)) != 0;
+        return (avx512, amx) switch
+        {
+            (true, true) => "AVX-512 BF16 and AMX-BF16",
+            (true, false) => "AVX-512 BF16",
+            (false, true) => "AMX-BF16",
+            _ => null,
+        };
     }
 
     private static string Describe()

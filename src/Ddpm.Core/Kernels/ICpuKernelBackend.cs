@@ -9,6 +9,9 @@ internal interface ICpuKernelBackend
     /// <summary>Gets the CPU, for messages.</summary>
     string CpuDescription { get; }
 
+    /// <summary>Gets the CPU's native bfloat16 instructions (e.g. <c>AVX-512 BF16</c>), or null where it has none.</summary>
+    string? BFloat16Instructions { get; }
+
     /// <summary>Gets the <c>ONEDNN_MAX_CPU_ISA</c> the process was started with, or null.</summary>
     string? IsaLimitFromEnvironment { get; }
 

@@ -23,6 +23,8 @@ internal sealed class LibTorchCpuBackend : ICpuKernelBackend
 
     public string CpuDescription => CpuTopology.Description;
 
+    public string? BFloat16Instructions => CpuTopology.BFloat16Instructions;
+
     public string? IsaLimitFromEnvironment { get; }
 
     public string? TryApply(CpuKernelPath path)

@@ -101,11 +101,13 @@ public sealed class DdpmTrainer
 
         int seed = options.Seed ?? DrawSeed();
         Device device = TorchDevices.Resolve(options.Device, "DdpmTrainerOptions.Device");
+        (options, TrainingPrecisionChoice precision) = WithPrecision(options, hasConfiguration: false, resumedPrecision: null);
         var plan = CreatePlan(dataset, options, seed);
         var run = new TrainingRun(options, dataset.Shape, network, emaNetwork: null, configuration: null, plan, seed, device, ownsNetwork: false)
         {
             // The caller's network may already be trained.
             FreshRun = false,
+            Precision = precision,
         };
         using var globalGenerator = GlobalGeneratorState.Save();
         return Train(dataset, run, plan, progress, cancellationToken);
@@ -128,6 +130,7 @@ public sealed class DdpmTrainer
         try
         {
             int seed = resume is null ? Options.Seed ?? DrawSeed() : CheckResumable(resume, dataset.Shape, configuration);
+            (options, TrainingPrecisionChoice precision) = WithPrecision(options, hasConfiguration: true, resume is null ? null : TrainingCheckpoint.ReadOption(resume, "precision"));
             manual_seed(seed);
             nn.Module<Tensor, Tensor, Tensor> network = configuration.CreateNetwork();
             nn.Module<Tensor, Tensor, Tensor>? ema = null;
@@ -136,7 +139,7 @@ public sealed class DdpmTrainer
             {
                 CheckConditioning(dataset, network, configuration);
                 ema = Options.Ema.Enabled ? configuration.CreateNetwork() : null;
-                run = new TrainingRun(options, dataset.Shape, network, ema, configuration, plan, seed, device);
+                run = new TrainingRun(options, dataset.Shape, network, ema, configuration, plan, seed, device) { Precision = precision };
             }
             catch
             {
@@ -179,7 +182,7 @@ public sealed class DdpmTrainer
         using (CpuThreads.Use(Options.Threads))
         {
             run.CpuKernels = run.Device.type == DeviceType.CPU
-                ? CpuKernels.Ensure(Options.CpuKernels, Options.Precision == TrainingPrecision.BFloat16, _logger)
+                ? CpuKernels.Ensure(Options.CpuKernels, run.Options.Precision == TrainingPrecision.BFloat16, _logger)
                 : null;
             int accumulation = Options.GradientAccumulationSteps;
             run.TotalSteps = Options.MaxSteps ?? Math.Max(1, (long)plan.BatchesPerEpoch * Options.Epochs / accumulation);
@@ -192,7 +195,8 @@ public sealed class DdpmTrainer
                 "Training {Network} ({Parameters:N0} parameters) on {Device} ({Threads} CPU threads): {Images} images of {Shape}, batch {Batch}x{Accumulation}, steps {Start}..{Steps}, T = {T} {Schedule}, {Loss} loss, {Optimizer} lr {Lr}, EMA {Ema}, {Precision}, seed {Seed}",
                 run.Model.Configuration?.ToString() ?? run.Model.Network.GetType().Name, run.ParameterCount, run.Device, get_num_threads(), dataset.Count, dataset.Shape,
                 run.Options.BatchSize, accumulation, run.Step + 1, run.TotalSteps, Options.Timesteps, Options.Schedule.Name, Options.Loss,
-                Options.Optimizer, Options.LearningRate, run.Ema is null ? "off" : $"up to {Options.Ema.MaxDecay}", Options.Precision, run.Seed);
+                Options.Optimizer, Options.LearningRate, run.Ema is null ? "off" : $"up to {Options.Ema.MaxDecay}", run.Options.Precision, run.Seed);
+            _logger.LogInformation("Precision: {Precision}", run.Precision);
 
             long firstStep = run.Step;
             var clock = Stopwatch.StartNew();
@@ -213,7 +217,8 @@ public sealed class DdpmTrainer
                     run.Step, run.TotalSteps, run.Epoch, loss, run.SmoothedLoss, learningRate,
                     done * run.Options.BatchSize * accumulation / Math.Max(elapsed.TotalSeconds, 1e-9), elapsed,
                     TimeSpan.FromTicks((long)(elapsed.Ticks / (double)done * (run.TotalSteps - run.Step))),
-                    batches.WaitTime);
+                    batches.WaitTime,
+                    run.Precision);
                 progress?.Report(report);
                 tensorBoard?.add_scalar("train/loss", (float)loss, (int)run.Step);
                 tensorBoard?.add_scalar("train/loss_smoothed", (float)report.SmoothedLoss, (int)run.Step);
@@ -337,6 +342,54 @@ public sealed class DdpmTrainer
     /// holds fewer images than <see cref="DdpmTrainerOptions.BatchSize"/>, a copy whose batch is the whole
     /// dataset (logged as a warning), so the default batch of 128 also trains on small data.
     /// </summary>
+    /// <summary>
+    /// The run's options with <see cref="DdpmTrainerOptions.Precision"/> decided (never Auto), so the run, its
+    /// checkpoints and its log name the precision it computes in; the reason goes to the log. A resumed run with
+    /// Auto keeps the precision it started in (<paramref name="resumedPrecision"/>, as its checkpoint records it), so
+    /// it continues exactly as it would have; a precision asked for wins, with a warning that the run changes precision.
+    /// </summary>
+    private (DdpmTrainerOptions Options, TrainingPrecisionChoice Choice) WithPrecision(DdpmTrainerOptions options, bool hasConfiguration, string? resumedPrecision)
+    {
+        TrainingPrecision? started = Enum.TryParse(resumedPrecision, out TrainingPrecision recorded) && recorded != TrainingPrecision.Auto ? recorded : null;
+        TrainingPrecisionChoice choice;
+        if (options.Precision == TrainingPrecision.Auto && started is TrainingPrecision kept)
+        {
+            try
+            {
+                choice = TrainingPrecisionChoice.Make(kept, options.Device, options.CpuKernels, _logger) with { Reason = $"kept from the checkpoint being resumed, which started in {kept}, so the run continues exactly as it began" };
+            }
+            catch (CpuKernelCheckException e)
+            {
+                choice = new(TrainingPrecision.Float32, $"the run started in {kept}, but this machine cannot train in it ({e.Message.Split(". ")[0]}), so it continues in Float32 and does not match an uninterrupted run exactly");
+                _logger.LogWarning("Precision: {Reason}", choice.Reason);
+            }
+        }
+        else
+        {
+            choice = TrainingPrecisionChoice.Make(options.Precision, options.Device, options.CpuKernels, _logger);
+            if (started is TrainingPrecision before && before != choice.Precision)
+            {
+                _logger.LogWarning(
+                    "The run being resumed started in {Before} and continues in {After} ({Reason}): it will not match an uninterrupted run exactly. Set Precision = Auto to keep {Before}",
+                    before, choice.Precision, choice.Reason, before);
+            }
+        }
+
+        if (!hasConfiguration)
+        {
+            choice = choice.ForNetworkWithoutConfiguration(options.Precision);
+        }
+
+        if (choice.Precision == options.Precision)
+        {
+            return (options, choice);
+        }
+
+        DdpmTrainerOptions decided = options.Snapshot();
+        decided.Precision = choice.Precision;
+        return (decided, choice);
+    }
+
     private DdpmTrainerOptions OptionsFor(IImageDataset dataset)
     {
         CheckDataset(dataset);

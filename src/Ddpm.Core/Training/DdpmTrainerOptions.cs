@@ -90,8 +90,8 @@ public sealed class DdpmTrainerOptions
     public Diffusion.PredictionType Prediction { get; set; } = Diffusion.PredictionType.Epsilon;
 
     /// <summary>Gets or sets the number format of the training step; see <see cref="TrainingPrecision"/>.</summary>
-    /// <value>The default value is <see cref="TrainingPrecision.Float32"/>. <see cref="TrainingPrecision.BFloat16"/> needs <see cref="Network"/> (not a network passed to Fit); with gradient accumulation the micro-batches' gradients add up in bfloat16.</value>
-    public TrainingPrecision Precision { get; set; } = TrainingPrecision.Float32;
+    /// <value>The default value is <see cref="TrainingPrecision.Auto"/>: bfloat16 on CPUs with native bfloat16 whose kernels pass the check, float32 elsewhere (<see cref="TrainingPrecisionChoice.Make"/>; the training log says which and why). <see cref="TrainingPrecision.BFloat16"/> needs <see cref="Network"/> (not a network passed to Fit); with gradient accumulation the micro-batches' gradients add up in bfloat16.</value>
+    public TrainingPrecision Precision { get; set; } = TrainingPrecision.Auto;
 
     /// <summary>Gets or sets the loss between the prediction and its target.</summary>
     /// <value>The default value is <see cref="LossType.L2"/> (DDPM's simplified objective, Ho et al. 2020 eq. 14; the notebook uses <see cref="LossType.L1"/>).</value>

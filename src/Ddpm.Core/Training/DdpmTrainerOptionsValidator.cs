@@ -35,7 +35,7 @@ public sealed class DdpmTrainerOptionsValidator : IValidateOptions<DdpmTrainerOp
 
         if (!Enum.IsDefined(options.Precision))
         {
-            failures.Add($"Precision is {(int)options.Precision}, which is not a TrainingPrecision; use Float32 or BFloat16.");
+            failures.Add($"Precision is {(int)options.Precision}, which is not a TrainingPrecision; use Auto, Float32 or BFloat16.");
         }
 
         if (!Enum.IsDefined(options.Loss))

@@ -17,6 +17,7 @@ namespace Ddpm.Core.Training;
 /// <see cref="DdpmTrainerOptions.PrefetchBatches"/>, or make <see cref="Data.IImageDataset.CopyImage"/>
 /// cheaper, for example by decoding once up front as <see cref="Data.ImageFolderDataset"/> does).
 /// </param>
+/// <param name="Precision">The precision the run computes in and why (<see cref="TrainingPrecisionChoice"/>); null only in reports made outside the trainer.</param>
 public sealed record TrainingProgress(
     long Step,
     long TotalSteps,
@@ -27,4 +28,5 @@ public sealed record TrainingProgress(
     double ImagesPerSecond,
     TimeSpan Elapsed,
     TimeSpan EstimatedRemaining,
-    TimeSpan DataWait);
+    TimeSpan DataWait,
+    TrainingPrecisionChoice? Precision = null);

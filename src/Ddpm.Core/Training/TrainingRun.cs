@@ -22,6 +22,9 @@ internal sealed class TrainingRun : IDisposable
 
     /// <summary>Gets the options of this run (the trainer's, with the batch fitted to the dataset).</summary>
     public DdpmTrainerOptions Options => _options;
+
+    /// <summary>Gets or sets the precision the run computes in and why (<see cref="Options"/> holds the same precision).</summary>
+    public TrainingPrecisionChoice Precision { get; init; } = new(TrainingPrecision.Float32, "asked for (Precision = Float32)");
     private readonly BatchPlan _plan;
     private readonly List<Parameter> _parameters;
     private readonly List<string> _parameterNames;
@@ -199,7 +202,7 @@ internal sealed class TrainingRun : IDisposable
         TrainingCheckpoint.Write(
             writer,
             Model.Contents,
-            new TrainingSection(Step, Epoch, Seed, TotalSteps, _smoothed, _options.Optimizer.ToString(), JsonSerializer.SerializeToNode(_options, CheckpointJson.Options)!),
+            new TrainingSection(Step, Epoch, Seed, TotalSteps, _smoothed, _options.Optimizer.ToString(), JsonSerializer.SerializeToNode(_options, CheckpointJson.Options)!, Precision.ToString()),
             OptimizerState(),
             Generator);
 

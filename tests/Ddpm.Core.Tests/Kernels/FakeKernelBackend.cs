@@ -20,6 +20,8 @@ internal sealed class FakeKernelBackend : ICpuKernelBackend
 
     public string CpuDescription => "TestVendor family 99 model 1";
 
+    public string? BFloat16Instructions { get; init; }
+
     public string? IsaLimitFromEnvironment { get; init; }
 
     public CpuKernelPath? Applied { get; private set; }

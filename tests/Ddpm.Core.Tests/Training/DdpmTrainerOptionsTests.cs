@@ -22,7 +22,7 @@ public sealed class DdpmTrainerOptionsTests
         options.Device.Should().Be("cpu");
         options.Seed.Should().BeNull();
         options.Threads.Should().BeNull("null uses every logical core");
-        options.Precision.Should().Be(TrainingPrecision.Float32);
+        options.Precision.Should().Be(TrainingPrecision.Auto);
         options.CpuKernels.Should().Be(Ddpm.Core.Kernels.CpuKernelPath.Auto, "the environment variable, else the fastest path that passes the check");
         options.Timesteps.Should().Be(1000, "at the notebook's T = 300 the linear schedule leaves ᾱ_T ≈ 0.05 of signal that pure-noise sampling lacks");
         options.Schedule.Should().BeSameAs(KnownBetaSchedules.Linear);
@@ -59,7 +59,7 @@ public sealed class DdpmTrainerOptionsTests
         { o => o.LearningRate = -0.001, "LearningRate is -0.001; it must be greater than 0 and at most 10 (the notebook uses 1e-3)." },
         { o => o.LearningRate = double.NaN, "LearningRate is NaN; it must be greater than 0 and at most 10 (the notebook uses 1e-3)." },
         { o => o.Loss = (LossType)9, "Loss is 9, which is not a LossType; use L1, L2 or Huber." },
-        { o => o.Precision = (TrainingPrecision)7, "Precision is 7, which is not a TrainingPrecision; use Float32 or BFloat16." },
+        { o => o.Precision = (TrainingPrecision)7, "Precision is 7, which is not a TrainingPrecision; use Auto, Float32 or BFloat16." },
         { o => o.HuberDelta = 0, "HuberDelta is 0; it must be a finite number greater than 0." },
         { o => o.Device = "gpu", "Device is \"gpu\", which is not a device; use \"cpu\", \"cuda\" or \"cuda:N\" (N = 0, 1, ...)." },
         { o => o.Device = "", "Device is empty; use \"cpu\", \"cuda\" or \"cuda:N\"." },
