@@ -31,6 +31,10 @@ internal sealed class Arguments
                                                         training images/s from a folder of JPEGs against the same images in memory
           precision      [--data T10K-IDX] [--steps 600] [--batch-size 64] [--every 100]
                                                         the default network on Fashion-MNIST in float32, then bfloat16: speed ratio, loss curves
+          step-profile   [--batch-size 64] [--steps 10] [--warmup 3] [--repeats 5] [--trainer-steps 12]
+                                                        one default-UNet training step by phase and by module type (forward in place,
+                                                        backward isolated), its GFLOP/s against fp32 and bf16 matmul peaks, and the
+                                                        trainer's own fp32 and bf16 steps
           sampler-quality --model FILE [--count 1000]   FD, class entropy, confidence and images/s of DDIM-50/20/10, DPM-Solver++(2M) 20/10,
                                                         Euler ancestral 20 and Heun 20 on one model, with the speed ratio to DDIM-50
           clamp-quality  --model FILE [--count 1000] [--method ddim|ddpm] [--steps 50]

@@ -132,7 +132,18 @@ try
                 break;
             }
 
-        case "sampler-quality":
+        case "step-profile":
+            {
+                int batch = options.Int("batch-size", 64, 1);
+                int steps = options.Int("steps", 10, 1);
+                int warmup = options.Int("warmup", 3, 1);
+                int repeats = options.Int("repeats", 5, 1);
+                int trainerSteps = options.Int("trainer-steps", 12, 4);
+                command = () => StepProfile.Run(batch, steps, warmup, repeats, trainerSteps);
+                break;
+            }
+
+                case "sampler-quality":
             {
                 string model = options.String("model") ?? throw new ArgumentException("sampler-quality needs --model FILE (a trained 1-channel Fashion-MNIST model, e.g. ddpm-output/model.ddpm).");
                 int count = options.Int("count", 1000, 2);
