@@ -27,6 +27,8 @@ public sealed class ArgumentTests
     [InlineData("--threads 0", "--threads: Threads is 0; it must be null (all * logical cores) or lie in ?1, 1024].")]
     [InlineData("--seed -1", "--seed: Seed is -1*")]
     [InlineData("--precision fp16", "--precision is 'fp16'; use auto, fp32 or bf16.")]
+    [InlineData("--lr-schedule linear", "--lr-schedule is 'linear'; use constant or cosine.")]
+    [InlineData("--warmup-steps -5", "--warmup-steps: WarmupSteps is -5*")]
     [InlineData("--sampling-steps 0", "--sampling-steps: Steps is 0*")]
     public void Bad_train_flags_exit_2_with_one_line_naming_the_flag(string flags, string message)
     {
@@ -144,6 +146,18 @@ public sealed class ArgumentTests
         Resolve("--loss", "huber", "--timesteps", "500").Should().BeEquivalentTo(new { Timesteps = 500, Loss = LossType.Huber });
         Resolve().Threads.Should().BeNull("all logical cores");
         Resolve("--threads", "1").Threads.Should().Be(1);
+    }
+
+    [Fact]
+    public void Learning_rate_schedule_warm_up_and_precision_flags_reach_the_trainer_options()
+    {
+        TrainSettings settings = Resolve("--lr-schedule", "cosine", "--warmup-steps", "100", "--precision", "fp32");
+
+        DdpmTrainerOptions options = settings.CreateTrainerOptions(null, Ddpm.Core.Kernels.CpuKernelPath.Auto);
+
+        options.Should().BeEquivalentTo(new { LearningRateSchedule = LearningRateSchedule.Cosine, WarmupSteps = 100L, Precision = TrainingPrecision.Float32 });
+        settings.ToPatch().Should().BeEquivalentTo(new { LearningRateSchedule = "cosine", WarmupSteps = (long?)100, Precision = "fp32" }, "options.json reproduces them");
+        Resolve().CreateTrainerOptions(null, Ddpm.Core.Kernels.CpuKernelPath.Auto).Precision.Should().Be(TrainingPrecision.Auto);
     }
 
     [Fact]

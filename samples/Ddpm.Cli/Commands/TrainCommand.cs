@@ -29,6 +29,8 @@ internal static class TrainCommand
     private static readonly Option<long?> Steps = new("--steps") { Description = "Optimiser steps (instead of --epochs). Default: 1200." };
     private static readonly Option<int?> BatchSize = new("--batch-size") { Description = "Images per step. Default: 32 (seed: 128)." };
     private static readonly Option<double?> LearningRate = new("--lr") { Description = "Adam's learning rate. Default: 1e-3." };
+    private static readonly Option<string?> LearningRateSchedule = new("--lr-schedule") { Description = "constant (default, the notebook) or cosine (decay to 0 at the last step, after the warm-up)." };
+    private static readonly Option<long?> WarmupSteps = new("--warmup-steps") { Description = "Steps of linear learning-rate warm-up from 0. Default: 0." };
     private static readonly Option<string?> Schedule = SharedOptions.Schedule();
     private static readonly Option<int?> Timesteps = SharedOptions.Timesteps();
     private static readonly Option<string?> Loss = new("--loss") { Description = "Loss on the predicted noise: l2 (default, DDPM), l1 (seed: the notebook) or huber." };
@@ -47,7 +49,7 @@ internal static class TrainCommand
     {
         var command = new Command("train", "Train a DDPM and write checkpoints/, model.ddpm, samples.png, forward.png, denoising.png, loss.png, loss.csv and options.json.")
         {
-            Data, Out, Preset, Config, Model, UNet, ImageSize, Channels, Epochs, Steps, BatchSize, LearningRate,
+            Data, Out, Preset, Config, Model, UNet, ImageSize, Channels, Epochs, Steps, BatchSize, LearningRate, LearningRateSchedule, WarmupSteps,
             Schedule, Timesteps, Loss, Precision, Device, Threads, Seed, Samples, Sampler, SamplingSteps, CheckpointInterval, Resume, Json,
         };
         command.SetAction(parse => runner(parse, cli => Run(cli, Resolve(parse), parse.GetValue(Resume), parse.GetValue(Json))));
@@ -79,6 +81,8 @@ internal static class TrainCommand
             Steps = parse.GetValue(Steps),
             BatchSize = parse.GetValue(BatchSize),
             LearningRate = parse.GetValue(LearningRate),
+            LearningRateSchedule = parse.GetValue(LearningRateSchedule),
+            WarmupSteps = parse.GetValue(WarmupSteps),
             Schedule = parse.GetValue(Schedule),
             Timesteps = parse.GetValue(Timesteps),
             Loss = parse.GetValue(Loss),

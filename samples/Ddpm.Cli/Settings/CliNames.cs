@@ -37,6 +37,12 @@ internal static class CliNames
         ["huber"] = LossType.Huber,
     };
 
+    public static readonly IReadOnlyDictionary<string, LearningRateSchedule> LearningRateSchedules = new Dictionary<string, LearningRateSchedule>
+    {
+        ["constant"] = LearningRateSchedule.Constant,
+        ["cosine"] = LearningRateSchedule.Cosine,
+    };
+
     public static readonly IReadOnlyDictionary<string, TrainingPrecision> Precisions = new Dictionary<string, TrainingPrecision>
     {
         ["auto"] = TrainingPrecision.Auto,

@@ -34,6 +34,12 @@ internal sealed record TrainSettings
 
     public double LearningRate { get; init; } = 1e-3;
 
+    /// <summary>How the learning rate moves after the warm-up: constant (the notebook) or a cosine decay to 0 at the last step.</summary>
+    public LearningRateSchedule LearningRateSchedule { get; init; } = LearningRateSchedule.Constant;
+
+    /// <summary>Steps of linear learning-rate warm-up from 0.</summary>
+    public long WarmupSteps { get; init; }
+
     public ScheduleChoice Schedule { get; init; } = ScheduleChoice.Linear;
 
     public int Timesteps { get; init; } = 1000;
@@ -94,6 +100,8 @@ internal sealed record TrainSettings
         Steps = patch.Epochs is not null ? null : patch.Steps ?? Steps,
         BatchSize = patch.BatchSize ?? BatchSize,
         LearningRate = patch.LearningRate ?? LearningRate,
+        LearningRateSchedule = patch.LearningRateSchedule is null ? LearningRateSchedule : CliNames.LearningRateSchedules[patch.LearningRateSchedule],
+        WarmupSteps = patch.WarmupSteps ?? WarmupSteps,
         Schedule = patch.Schedule is null ? Schedule : CliNames.Schedules[patch.Schedule],
         Timesteps = patch.Timesteps ?? Timesteps,
         Loss = patch.Loss is null ? Loss : CliNames.Losses[patch.Loss],
@@ -120,6 +128,8 @@ internal sealed record TrainSettings
         Steps = Steps,
         BatchSize = BatchSize,
         LearningRate = LearningRate,
+        LearningRateSchedule = CliNames.Name(CliNames.LearningRateSchedules, LearningRateSchedule),
+        WarmupSteps = WarmupSteps,
         Schedule = CliNames.Name(CliNames.Schedules, Schedule),
         Timesteps = Timesteps,
         Loss = CliNames.Name(CliNames.Losses, Loss),
@@ -157,6 +167,8 @@ internal sealed record TrainSettings
         MaxSteps = Steps,
         BatchSize = BatchSize,
         LearningRate = LearningRate,
+        LearningRateSchedule = LearningRateSchedule,
+        WarmupSteps = WarmupSteps,
         Schedule = CreateSchedule(),
         Timesteps = Timesteps,
         Loss = Loss,

@@ -52,6 +52,12 @@ internal sealed record TrainSettingsPatch
     [JsonPropertyName("lr")]
     public double? LearningRate { get; init; }
 
+    [JsonPropertyName("lr-schedule")]
+    public string? LearningRateSchedule { get; init; }
+
+    [JsonPropertyName("warmup-steps")]
+    public long? WarmupSteps { get; init; }
+
     [JsonPropertyName("schedule")]
     public string? Schedule { get; init; }
 
@@ -146,6 +152,11 @@ internal sealed record TrainSettingsPatch
             CliNames.Parse(CliNames.Losses, Loss, name("loss"));
         }
 
+        if (LearningRateSchedule is not null)
+        {
+            CliNames.Parse(CliNames.LearningRateSchedules, LearningRateSchedule, name("lr-schedule"));
+        }
+
         if (Precision is not null)
         {
             CliNames.Parse(CliNames.Precisions, Precision, name("precision"));
@@ -195,6 +206,8 @@ internal sealed record TrainSettingsPatch
         ["MaxSteps"] = "steps",
         ["BatchSize"] = "batch-size",
         ["LearningRate"] = "lr",
+        ["LearningRateSchedule"] = "lr-schedule",
+        ["WarmupSteps"] = "warmup-steps",
         ["Timesteps"] = "timesteps",
         ["Loss"] = "loss",
         ["Precision"] = "precision",
