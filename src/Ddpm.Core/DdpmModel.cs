@@ -145,6 +145,69 @@ public sealed class DdpmModel : IDisposable
         writer.Commit();
     }
 
+    /// <summary>
+    /// Describes the model apart from its weights: network configuration, image shape, exact betas, prediction type
+    /// and class names (<see cref="ModelDescription"/>, the JSON <c>ddpm export</c> writes beside the weights).
+    /// </summary>
+    /// <param name="weights">Which weights go with it: <c>ema</c> (the default) or <c>network</c>.</param>
+    /// <returns>The description.</returns>
+    /// <exception cref="InvalidOperationException">The network was supplied without a configuration, so nothing can rebuild it.</exception>
+    public ModelDescription Describe(string weights = "ema")
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        if (weights is not ("ema" or "network"))
+        {
+            throw new ArgumentException($"weights is '{weights}'; use ema or network.", nameof(weights));
+        }
+
+        return new ModelDescription
+        {
+            Network = Configuration ?? throw new InvalidOperationException("This model's network was supplied without a configuration, so a description cannot say how to rebuild it; build it from a UNetConfiguration or SimpleUNetConfiguration."),
+            ImageShape = ImageShape,
+            Betas = Scheduler.BetaValues,
+            Schedule = Scheduler.Schedule.Name,
+            Prediction = PredictionType,
+            ClassNames = ClassNames,
+            TrainedSteps = TrainedSteps,
+            Weights = weights,
+        };
+    }
+
+    /// <summary>
+    /// Builds a model from a description and a state dict (for example what <c>train_ddp.py</c> wrote): the network
+    /// the description names, its weights loaded with strict matching (every name, shape and dtype), and a scheduler
+    /// with the description's exact betas. The model keeps no separate EMA copy: the weights given are the ones to sample with.
+    /// </summary>
+    /// <param name="description">The description, e.g. <see cref="ModelDescription.Read"/>.</param>
+    /// <param name="weights">The state dict; the caller keeps ownership.</param>
+    /// <param name="device">Where to put the model: <c>cpu</c>, <c>cuda</c> or <c>cuda:N</c>. The default value is <c>cpu</c>.</param>
+    /// <returns>The model; the caller owns it.</returns>
+    /// <exception cref="InvalidDataException">The weights do not fit the network; the message lists what is missing, unexpected or mis-shaped.</exception>
+    public static DdpmModel FromWeights(ModelDescription description, IReadOnlyDictionary<string, Tensor> weights, string device = "cpu")
+    {
+        ArgumentNullException.ThrowIfNull(description);
+        ArgumentNullException.ThrowIfNull(weights);
+        Device target = TorchDevices.Resolve(device, nameof(device));
+        nn.Module<Tensor, Tensor, Tensor> network = description.Network.CreateNetwork();
+        NoiseScheduler? scheduler = null;
+        try
+        {
+            Interop.StateDictLoader.Load(network, weights, strict: true);
+            network.to(target);
+            scheduler = new NoiseScheduler(new Schedules.CustomBetaSchedule([.. description.Betas], description.Schedule), description.Timesteps, target);
+            return new DdpmModel(network, scheduler, description.ImageShape, description.Network, description.TrainedSteps, emaNetwork: null, description.Prediction)
+            {
+                ClassNames = description.ClassNames,
+            };
+        }
+        catch
+        {
+            network.Dispose();
+            scheduler?.Dispose();
+            throw;
+        }
+    }
+
     /// <summary>Disposes the networks and the scheduler.</summary>
     public void Dispose()
     {

@@ -13,6 +13,43 @@ public sealed class InteropCommandTests : IDisposable
     public void Dispose() => _folder.Dispose();
 
     [Fact]
+    public void Weights_from_the_PyTorch_twin_import_with_the_description_beside_them_and_export_writes_one_back()
+    {
+        // twin_roundtrip_tiny.safetensors and .config.json: written by python/ddpm_core_torch (tests/reference/network_parity_reference.py).
+        string twin = Path.Combine(AppContext.BaseDirectory, "fixtures", "twin_roundtrip_tiny.safetensors");
+
+        CliRun import = CliRun.Of("import", "--safetensors", twin, "--out", _folder.File("twin.ddpm"));
+        CliRun export = CliRun.Of("export", "--model", _folder.File("twin.ddpm"), "--out", _folder.File("again.safetensors"));
+
+        import.ExitCode.Should().Be(0, import.ToString());
+        import.Output.Should().Contain("Using the description beside the weights").And.Contain("every tensor matched");
+        using (DdpmModel model = DdpmModel.Load(_folder.File("twin.ddpm")))
+        {
+            model.Configuration.Should().BeOfType<Ddpm.Core.Models.UNetConfiguration>();
+            model.Scheduler.Timesteps.Should().Be(50);
+        }
+
+        export.ExitCode.Should().Be(0, export.ToString());
+        File.ReadAllText(_folder.File("again.config.json")).Should().Contain("\"format\": \"ddpm-core-model/1\"");
+        Ddpm.Core.Checkpoints.ModelDescription.Read(_folder.File("again.config.json")).Network.Should().BeEquivalentTo(
+            Ddpm.Core.Checkpoints.ModelDescription.Read(Path.ChangeExtension(twin, null) + ".config.json").Network);
+    }
+
+    [Fact]
+    public void Import_refuses_a_description_and_a_like_model_together_and_a_missing_description()
+    {
+        string twin = Path.Combine(AppContext.BaseDirectory, "fixtures", "twin_roundtrip_tiny.safetensors");
+
+        CliRun both = CliRun.Of("import", "--safetensors", twin, "--config", "x.json", "--like", "y.ddpm", "--out", _folder.File("a.ddpm"));
+        CliRun missing = CliRun.Of("import", "--safetensors", twin, "--config", "/no/such.config.json", "--out", _folder.File("b.ddpm"));
+
+        both.ExitCode.Should().Be(2, both.ToString());
+        both.Error.Should().Contain("Give --config or --like, not both");
+        missing.ExitCode.Should().Be(2, missing.ToString());
+        missing.Error.Should().Contain("--config '/no/such.config.json' does not exist");
+    }
+
+    [Fact]
     public void Import_then_export_carries_the_notebooks_weights_through_unchanged()
     {
         CliRun import = CliRun.Of("import", "--pytorch", Notebook, "--image-size", "32", "--out", _folder.File("m.ddpm"));

@@ -3,6 +3,7 @@ using System.Globalization;
 using Ddpm.Cli.Input;
 using Ddpm.Cli.Settings;
 using Ddpm.Core;
+using Ddpm.Core.Checkpoints;
 using Ddpm.Core.Interop;
 using Ddpm.Core.Kernels;
 using Spectre.Console;
@@ -56,6 +57,13 @@ internal static class ExportCommand
         Dictionary<string, Tensor> weightsByName = network.state_dict();
         WeightFiles.Write(output, weightsByName, metadata);
         cli.Console.MarkupLine($"Wrote the {metadata["ddpm.weights"]} weights of {Markup.Escape(metadata["ddpm.network"])} ({weightsByName.Count} tensors) to {Markup.Escape(output)}.");
+        if (model.Configuration is not null)
+        {
+            // The network, image shape and exact betas, for python/ddpm_core_torch and ddpm import --config.
+            string description = ModelDescription.PathFor(output);
+            model.Describe(metadata["ddpm.weights"]).Write(description);
+            cli.Console.MarkupLine($"Wrote its description (network, image shape, betas) to {Markup.Escape(description)}.");
+        }
 
         if (parse.GetValue(CheckInputs) is string check)
         {

@@ -2,6 +2,7 @@ using System.CommandLine;
 using Ddpm.Cli.Input;
 using Ddpm.Cli.Settings;
 using Ddpm.Core;
+using Ddpm.Core.Checkpoints;
 using Ddpm.Core.Data;
 using Ddpm.Core.Diffusion;
 using Ddpm.Core.Interop;
@@ -17,6 +18,7 @@ internal static class ImportCommand
     private static readonly Option<string?> PyTorch = new("--pytorch") { Description = "A torch.save(model.state_dict()) file (.pt, .pth, .bin)." };
     private static readonly Option<string?> SafeTensorsFile = new("--safetensors") { Description = "A .safetensors file." };
     private static readonly Option<string> Out = new("--out") { Description = "The model file to write.", Required = true };
+    private static readonly Option<string?> Config = new("--config") { Description = "The model description written beside the weights (NAME.config.json, by ddpm export or train_ddp.py): network, image shape, betas. Found by itself when it lies beside the weights." };
     private static readonly Option<string?> Like = new("--like") { Description = "A model whose network, schedule and image shape the weights belong to (any architecture). Without it: the notebook's SimpleUNet, read off the weights' shapes." };
     private static readonly Option<int> ImageSize = new("--image-size") { Description = "Square image size the weights were trained on (without --like).", DefaultValueFactory = _ => 64 };
     private static readonly Option<int?> Timesteps = SharedOptions.Timesteps();
@@ -27,7 +29,7 @@ internal static class ImportCommand
     {
         var command = new Command("import", "Turn a PyTorch state_dict (torch.save) or a safetensors file into a model file that sample, info and export read (and DdpmTrainerOptions.FineTuneFrom can start from).")
         {
-            PyTorch, SafeTensorsFile, Out, Like, ImageSize, Timesteps, Schedule, NonStrict,
+            PyTorch, SafeTensorsFile, Out, Config, Like, ImageSize, Timesteps, Schedule, NonStrict,
         };
         command.SetAction(parse => runner(parse, cli => Run(cli, parse)));
         return command;
@@ -58,6 +60,29 @@ internal static class ImportCommand
         using var scope = NewDisposeScope();
         using StateDict tensors = WeightFiles.Read(source, isPyTorch ? "--pytorch" : "--safetensors", isPyTorch);
         string? like = parse.GetValue(Like);
+        string? config = parse.GetValue(Config);
+        if (config is not null && like is not null)
+        {
+            throw new UsageException("Give --config or --like, not both: each describes the network the weights belong to.");
+        }
+
+        string beside = ModelDescription.PathFor(source);
+        if (config is null && like is null && File.Exists(beside))
+        {
+            config = beside;
+            cli.Console.MarkupLine($"Using the description beside the weights: {Markup.Escape(beside)}");
+        }
+
+        if (config is not null)
+        {
+            if (!File.Exists(config))
+            {
+                throw new UsageException($"--config '{config}' does not exist; give the NAME.config.json that ddpm export or train_ddp.py wrote beside the weights.");
+            }
+
+            return ImportDescribed(cli, source, tensors, config, output);
+        }
+
         DdpmModel model = like is null ? NotebookModel(tensors, size, timesteps, schedule) : DdpmModel.Load(ModelLocator.Resolve(like, "--like"));
         using (model)
         {
@@ -79,6 +104,38 @@ internal static class ImportCommand
             model.Save(output);
             cli.Console.MarkupLine($"Imported {Markup.Escape(source)} into {Markup.Escape(output)}: {Markup.Escape(model.Configuration?.ToString() ?? model.Network.GetType().Name)}, {model.ImageShape}, T = {model.Scheduler.Timesteps}.");
             cli.Console.MarkupLine(Markup.Escape(report.ToString()));
+        }
+
+        return ExitCodes.Success;
+    }
+
+    /// <summary>A model built from its description and the weights, loaded strictly (the description names the exact network).</summary>
+    private static int ImportDescribed(CliContext cli, string source, StateDict tensors, string config, string output)
+    {
+        ModelDescription description;
+        try
+        {
+            description = ModelDescription.Read(config);
+        }
+        catch (CheckpointFormatException e)
+        {
+            throw new UsageException($"--config: {e.Message}");
+        }
+
+        DdpmModel model;
+        try
+        {
+            model = DdpmModel.FromWeights(description, tensors);
+        }
+        catch (InvalidDataException e)
+        {
+            throw new UsageException($"{source} does not fit the network {config} describes ({description.Network}): {e.Message}");
+        }
+
+        using (model)
+        {
+            model.Save(output);
+            cli.Console.MarkupLine($"Imported {Markup.Escape(source)} into {Markup.Escape(output)}: {Markup.Escape(description.Network.ToString() ?? description.Network.Architecture)}, {model.ImageShape}, T = {model.Scheduler.Timesteps} ({Markup.Escape(description.Schedule)}), {model.TrainedSteps:N0} steps, every tensor matched.");
         }
 
         return ExitCodes.Success;
