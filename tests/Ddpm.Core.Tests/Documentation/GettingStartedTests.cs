@@ -95,6 +95,14 @@ public sealed class GettingStartedTests(ITestOutputHelper output)
             start.ArgumentList.Add(argument);
         }
 
+        // A job a non-interactive shell starts in the background (cmd &) ignores SIGINT, and children inherit that, so
+        // "Ctrl+C" would never reach the program. Put the default back in this process, so that the child's runtime
+        // installs its handler as it does under a terminal.
+        if (interruptAfterFirstStep && SigIntIgnored())
+        {
+            Signal(SigInt, IntPtr.Zero);
+        }
+
         using Process process = Process.Start(start)!;
         var lines = new List<string>();
         process.ErrorDataReceived += (_, e) =>
@@ -157,4 +165,15 @@ public sealed class GettingStartedTests(ITestOutputHelper output)
 
     [DllImport("libc", EntryPoint = "kill")]
     private static extern int Kill(int pid, int signal);
+
+    /// <summary>signal(2); IntPtr.Zero is SIG_DFL.</summary>
+    [DllImport("libc", EntryPoint = "signal")]
+    private static extern IntPtr Signal(int signal, IntPtr handler);
+
+    /// <summary>Whether this process ignores SIGINT (the SigIgn mask of /proc/self/status).</summary>
+    private static bool SigIntIgnored()
+    {
+        string? line = File.ReadLines("/proc/self/status").FirstOrDefault(l => l.StartsWith("SigIgn:", StringComparison.Ordinal));
+        return line is not null && (Convert.ToUInt64(line["SigIgn:".Length..].Trim(), 16) & (1UL << (SigInt - 1))) != 0;
+    }
 }
