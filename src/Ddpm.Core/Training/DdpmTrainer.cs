@@ -338,11 +338,6 @@ public sealed class DdpmTrainer
         new(dataset.Count, options.BatchSize, seed, options.Shuffle, options.RandomHorizontalFlip);
 
     /// <summary>
-    /// Checks the dataset and returns the options for a run on it: <see cref="Options"/>, or, where the dataset
-    /// holds fewer images than <see cref="DdpmTrainerOptions.BatchSize"/>, a copy whose batch is the whole
-    /// dataset (logged as a warning), so the default batch of 128 also trains on small data.
-    /// </summary>
-    /// <summary>
     /// The run's options with <see cref="DdpmTrainerOptions.Precision"/> decided (never Auto), so the run, its
     /// checkpoints and its log name the precision it computes in; the reason goes to the log. A resumed run with
     /// Auto keeps the precision it started in (<paramref name="resumedPrecision"/>, as its checkpoint records it), so
@@ -390,6 +385,11 @@ public sealed class DdpmTrainer
         return (decided, choice);
     }
 
+    /// <summary>
+    /// Checks the dataset and returns the options for a run on it: <see cref="Options"/>, or, where the dataset
+    /// holds fewer images than <see cref="DdpmTrainerOptions.BatchSize"/>, a copy whose batch is the whole
+    /// dataset (logged as a warning), so the default batch of 128 also trains on small data.
+    /// </summary>
     private DdpmTrainerOptions OptionsFor(IImageDataset dataset)
     {
         CheckDataset(dataset);
