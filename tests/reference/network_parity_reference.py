@@ -25,6 +25,7 @@ sys.path.insert(0, os.path.join(HERE, "..", "..", "python"))
 
 from ddpm_core_torch import (  # noqa: E402
     SimpleUNet, SimpleUNetConfig, UNet, UNetConfig, load_file, load_model, save_file, save_model)
+from ddpm_core_torch.schedules import SCHEDULES, get_betas  # noqa: E402
 
 FIXTURES = os.path.join(HERE, "fixtures")
 GENERATOR = "tests/reference/network_parity_reference.py"
@@ -124,8 +125,18 @@ def round_trip():
     print(f"twin -> {path} and its .config.json")
 
 
+def schedules():
+    """The twins' named beta schedules (what train_ddp.py --preset uses) at T = 1000 and T = 7, for ScheduleParityTests."""
+    values = {f"{name}/{t}": get_betas(name, t) for name in SCHEDULES for t in (1000, 7)}
+    path = os.path.join(FIXTURES, "schedules_python.json")
+    with open(path, "w", encoding="utf-8") as handle:
+        json.dump({"generator": GENERATOR, "betas": values}, handle)
+    print(f"{path}: {len(values)} schedules")
+
+
 def main():
     torch.set_num_threads(2)
+    schedules()
     for name, (configuration, size) in CASES.items():
         unet_case(name, configuration, size)
     check_simple_unet()
