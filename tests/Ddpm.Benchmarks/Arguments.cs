@@ -35,8 +35,10 @@ internal sealed class Arguments
                                                         one default-UNet training step by phase and by module type (forward in place,
                                                         backward isolated), its GFLOP/s against fp32 and bf16 matmul peaks, and the
                                                         trainer's own fp32 and bf16 steps
-          sampler-quality --model FILE [--count 1000]   FD, class entropy, confidence and images/s of DDIM-50/20/10, DPM-Solver++(2M) 20/10,
-                                                        Euler ancestral 20 and Heun 20 on one model, with the speed ratio to DDIM-50
+          sampler-quality --model FILE [--count 1000] [--seed 1] [--rows ddim-50,...,heun-20] [--grids DIR]
+                                                        FD, class entropy, confidence and images/s of DDIM-50/20/10, DPM-Solver++(2M) 20/10,
+                                                        Euler ancestral 20 and Heun 20 (or the rows named: METHOD-STEPS[-karras]) on one
+                                                        model, with the speed ratio to DDIM-50; --grids writes 64 samples of each row
           clamp-quality  --model FILE [--count 1000] [--method ddim|ddpm] [--steps 50]
                                                         FD, class entropy and confidence with ClampEachStep off and on (and a second seed)
           fuzz           [--cases 3000] [--seed 1]      corrupt image, IDX and checkpoint files at random; only documented exceptions may come out

@@ -147,7 +147,10 @@ try
             {
                 string model = options.String("model") ?? throw new ArgumentException("sampler-quality needs --model FILE (a trained 1-channel Fashion-MNIST model, e.g. ddpm-output/model.ddpm).");
                 int count = options.Int("count", 1000, 2);
-                command = () => SamplerQuality.Run(model, count);
+                string rows = options.String("rows") ?? SamplerQuality.DefaultRows;
+                int seed = options.Int("seed", 1, 0);
+                string? grids = options.String("grids");
+                command = () => SamplerQuality.Run(model, count, rows, seed, grids);
                 break;
             }
 

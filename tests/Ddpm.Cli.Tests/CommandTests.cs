@@ -1,4 +1,6 @@
 using System.Text.Json;
+using Ddpm.Core;
+using Ddpm.Core.Sampling;
 using FluentAssertions;
 using SixLabors.ImageSharp;
 
@@ -81,6 +83,31 @@ public sealed class CommandTests(TrainedRunFixture trained) : IClassFixture<Trai
         summary.RootElement.GetProperty("sampler").GetString().Should().Be(sampler);
         summary.RootElement.GetProperty("steps").GetInt32().Should().Be(Math.Min(steps, 20), "the method's default, at most T (20 for the shared run)");
         File.Exists(folder.File("grid.png")).Should().BeTrue();
+    }
+
+    [Fact]
+    public void Sample_with_karras_spacing_visits_the_schedules_karras_timesteps()
+    {
+        using var folder = new TempFolder();
+
+        CliRun run = CliRun.Of("sample", "--model", trained.Output, "--count", "1", "--sampler", "euler-a", "--steps", "5", "--spacing", "karras", "--seed", "5", "--out", folder.File("grid.png"), "--json");
+
+        run.ExitCode.Should().Be(0, run.ToString());
+        using JsonDocument summary = JsonDocument.Parse(run.Output);
+        summary.RootElement.GetProperty("spacing").GetString().Should().Be("karras");
+        using DdpmModel model = DdpmModel.Load(Path.Combine(trained.Output, "model.ddpm"));
+        summary.RootElement.GetProperty("timesteps").EnumerateArray().Select(t => t.GetInt32()).Should()
+            .Equal(SamplingTimesteps.Create(model.Scheduler, 5, TimestepSpacing.Karras)).And.NotEqual(SamplingTimesteps.Create(20, 5, TimestepSpacing.Trailing));
+        run.Error.Should().Contain("in 5 steps (karras spacing)");
+    }
+
+    [Fact]
+    public void Sample_refuses_an_unknown_spacing_naming_the_choices()
+    {
+        CliRun run = CliRun.Of("sample", "--model", trained.Output, "--spacing", "uniform");
+
+        run.ExitCode.Should().Be(2, run.ToString());
+        run.Error.Should().Contain("--spacing is 'uniform'; use trailing, linspace, leading or karras.");
     }
 
     [Fact]

@@ -17,6 +17,10 @@ is stored. With a = sqrt(abar), sigma_vp = sqrt(1 - abar), s the next timestep (
   euler-a   k-diffusion sample_euler_ancestral, eta = 1: sigma_up, sigma_down, x~ += d (sigma_down - sigma) + z sigma_up
   heun      k-diffusion sample_heun (no churn): Euler predictor, model at sigma_s, mean of the slopes; Euler to sigma = 0
 
+euler-a-karras is euler-a on Karras spacing instead: k-diffusion's get_sigmas_karras (Karras et al. 2022, eq. 5,
+rho = 7) between sigma(T-1) and sigma(0), each level replaced by the training timestep nearest in log sigma (the
+first is T-1, the last 0), then made strictly descending (lifted above the next, then capped below the previous).
+
 Writes fixtures/samplers_t300.safetensors; SamplerGoldenTests reads it.
 Run:  /usr/bin/python3 tests/reference/samplers_reference.py
 """
@@ -55,6 +59,20 @@ def timesteps():
     return [int(round(T - i * T / S)) - 1 for i in range(S)]
 
 
+def karras_timesteps(rho=7.0):
+    log_sigma = [0.5 * math.log((1 - a) / a) for a in ABAR]
+    top, bottom = math.exp(log_sigma[-1]) ** (1 / rho), math.exp(log_sigma[0]) ** (1 / rho)
+    levels = [(top + i / (S - 1) * (bottom - top)) ** rho for i in range(S)]
+    chosen = [min(range(T), key=lambda u: abs(log_sigma[u] - math.log(level))) for level in levels]
+    chosen[0], chosen[-1] = T - 1, 0
+    for i in range(S - 2, -1, -1):
+        chosen[i] = max(chosen[i], chosen[i + 1] + 1)
+    chosen[0] = min(chosen[0], T - 1)
+    for i in range(1, S):
+        chosen[i] = min(chosen[i], chosen[i - 1] - 1)
+    return chosen
+
+
 def denoise(model, x, t):
     with torch.no_grad():
         eps = model(x, torch.full((x.shape[0],), t, dtype=torch.int64))
@@ -66,8 +84,8 @@ def sigma(t):
     return math.sqrt((1 - abar(t)) / abar(t))
 
 
-def run(model, method, x, noise):
-    steps = timesteps()
+def run(model, method, x, noise, steps=None):
+    steps = steps or timesteps()
     draws = iter(noise)
     states = []
     previous_x0 = None
@@ -131,6 +149,12 @@ def main():
         states = run(model, method, x_t.clone(), list(noise))
         tensors.append(("states." + method, torch.stack(states)))
         print("%-8s final mean %.6f std %.6f" % (method, states[-1].mean().item(), states[-1].std().item()))
+    karras = karras_timesteps()
+    tensors.append(("input.timesteps.karras", torch.tensor(karras, dtype=torch.int64)))
+    states = run(model, "euler-a", x_t.clone(), list(noise), karras)
+    tensors.append(("states.euler-a-karras", torch.stack(states)))
+    print("karras timesteps", karras)
+    print("%-8s final mean %.6f std %.6f" % ("euler-a-karras", states[-1].mean().item(), states[-1].std().item()))
     path = os.path.join(ref.FIXTURE_DIR, "samplers_t300.safetensors")
     ref.write_safetensors(path, tensors)
     ref.check_roundtrip(path, tensors)

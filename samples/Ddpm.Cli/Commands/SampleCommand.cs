@@ -17,6 +17,12 @@ internal static class SampleCommand
     private static readonly Option<int> Count = new("--count") { Description = "Images to draw.", DefaultValueFactory = _ => 16 };
     private static readonly Option<string?> Sampler = SharedOptions.Sampler();
     private static readonly Option<int?> Steps = new("--steps") { Description = "Reverse steps. Default: 50 for ddim, T for ddpm." };
+    private static readonly Option<string> Spacing = new("--spacing")
+    {
+        Description = "Which of the T timesteps the steps visit: trailing (default; starts at the pure-noise step), linspace, leading, or karras (Karras et al. 2022, rho = 7, crowded towards low noise).",
+        DefaultValueFactory = _ => "trailing",
+    };
+
     private static readonly Option<double> Eta = new("--eta") { Description = "DDIM's eta: 0 deterministic, 1 as noisy as DDPM.", DefaultValueFactory = _ => 0 };
     private static readonly Option<int?> Seed = SharedOptions.Seed();
     private static readonly Option<string> Out = new("--out") { Description = "The grid PNG to write.", DefaultValueFactory = _ => "samples.png" };
@@ -30,7 +36,7 @@ internal static class SampleCommand
     {
         var command = new Command("sample", "Draw images from a trained model and write them as a grid (and one PNG each with --individual).")
         {
-            Model, Count, Sampler, Steps, Eta, Seed, Out, Individual, Device, Threads, BatchSize, Json,
+            Model, Count, Sampler, Steps, Spacing, Eta, Seed, Out, Individual, Device, Threads, BatchSize, Json,
         };
         command.SetAction(parse => runner(parse, cli => Run(cli, parse)));
         return command;
@@ -49,6 +55,7 @@ internal static class SampleCommand
         int? threads = parse.GetValue(Threads);
         Check(threads is null or (>= 1 and <= 1024), $"--threads is {threads}; use a whole number from 1 to 1,024.");
         SamplingMethod? sampler = parse.GetValue(Sampler) is string name ? CliNames.Parse(CliNames.Samplers, name, "--sampler") : null;
+        TimestepSpacing spacing = CliNames.Parse(CliNames.Spacings, parse.GetValue(Spacing)!, "--spacing");
         string path = ModelLocator.Resolve(parse.GetValue(Model)!, "--model");
         string device = parse.GetValue(Device) ?? "cpu";
 
@@ -61,6 +68,7 @@ internal static class SampleCommand
 
         DdpmSamplerOptions options = SamplerOptions.Create(sampler, steps, eta, seed, Math.Min(batchSize, count), device, threads);
         options.CpuKernels = cli.CpuKernels;
+        options.Spacing = spacing;
         var ddpmSampler = new DdpmSampler(options, cli.Logging.CreateLogger<DdpmSampler>());
         string grid = Path.GetFullPath(parse.GetValue(Out)!);
         bool json = parse.GetValue(Json);
@@ -68,7 +76,7 @@ internal static class SampleCommand
         TextWriter say = cli.Narration(json);
         string methodName = ddpmSampler.MethodFor(model).Name;
         int stepCount = ddpmSampler.GetTimesteps(model).Length;
-        say.WriteLine($"Sampling {count} image(s) of {model.ImageShape} from {path} with {methodName.ToUpperInvariant()} in {stepCount} steps on {device}");
+        say.WriteLine($"Sampling {count} image(s) of {model.ImageShape} from {path} with {methodName.ToUpperInvariant()} in {stepCount} steps ({CliNames.Name(CliNames.Spacings, spacing)} spacing) on {device}");
         var clock = System.Diagnostics.Stopwatch.StartNew();
         using Tensor images = ProgressDisplay.Sample(cli, progress => Pictures.Sample(model, ddpmSampler, count, grid, null, progress, cli.Cancellation));
         TimeSpan elapsed = clock.Elapsed;
@@ -83,7 +91,7 @@ internal static class SampleCommand
 
         if (json)
         {
-            var summary = new { model = path, count, grid, individual, sampler = methodName, steps = stepCount, eta, seed, device, seconds = Math.Round(elapsed.TotalSeconds, 2) };
+            var summary = new { model = path, count, grid, individual, sampler = methodName, steps = stepCount, spacing = CliNames.Name(CliNames.Spacings, spacing), timesteps = ddpmSampler.GetTimesteps(model), eta, seed, device, seconds = Math.Round(elapsed.TotalSeconds, 2) };
             cli.WriteJson(summary);
         }
 

@@ -60,6 +60,14 @@ internal static class CliNames
         ["heun"] = SamplingMethod.Heun,
     };
 
+    public static readonly IReadOnlyDictionary<string, TimestepSpacing> Spacings = new Dictionary<string, TimestepSpacing>
+    {
+        ["trailing"] = TimestepSpacing.Trailing,
+        ["linspace"] = TimestepSpacing.Linspace,
+        ["leading"] = TimestepSpacing.Leading,
+        ["karras"] = TimestepSpacing.Karras,
+    };
+
     public static readonly IReadOnlyDictionary<string, RunPreset> Presets = new Dictionary<string, RunPreset>
     {
         ["default"] = RunPreset.Default,

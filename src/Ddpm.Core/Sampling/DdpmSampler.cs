@@ -52,7 +52,7 @@ public sealed class DdpmSampler
     public int[] GetTimesteps(DdpmModel model)
     {
         ArgumentNullException.ThrowIfNull(model);
-        return GetTimesteps(model.Scheduler.Timesteps, MethodFor(model));
+        return GetTimesteps(model.Scheduler, MethodFor(model));
     }
 
     /// <summary>The method object this sampler uses for <paramref name="model"/>: <see cref="DdpmSamplerOptions.CustomMethod"/>, else the one <see cref="DdpmSamplerOptions.Method"/> names (null follows the model).</summary>
@@ -64,15 +64,16 @@ public sealed class DdpmSampler
         return Options.CustomMethod ?? SamplingMethods.Create(Options.Method ?? SamplingDefaults.Method(model), Options.Eta, Options.Variance);
     }
 
-    private int[] GetTimesteps(int timesteps, ISamplingMethod method)
+    private int[] GetTimesteps(NoiseScheduler scheduler, ISamplingMethod method)
     {
+        int timesteps = scheduler.Timesteps;
         int steps = Options.Steps ?? Math.Clamp(method.DefaultSteps(timesteps), 1, timesteps);
         if (steps > timesteps)
         {
             throw new ArgumentException($"DdpmSamplerOptions.Steps is {steps} but the model has only T = {timesteps} timesteps; use at most {timesteps}.");
         }
 
-        return SamplingTimesteps.Create(timesteps, steps, Options.Spacing);
+        return SamplingTimesteps.Create(scheduler, steps, Options.Spacing);
     }
 
     /// <summary>Samples <paramref name="count"/> images.</summary>
@@ -102,7 +103,7 @@ public sealed class DdpmSampler
 
         Device device = ResolveDevice(model);
         ISamplingMethod method = MethodFor(model);
-        int[] timesteps = GetTimesteps(model.Scheduler.Timesteps, method);
+        int[] timesteps = GetTimesteps(model.Scheduler, method);
         if (model.PredictionType == PredictionType.Epsilon && model.Scheduler.ValueAt(model.Scheduler.AlphasCumprod, timesteps[0]) == 0)
         {
             // x̂_0 = (x_t - √(1-ᾱ_t) ε̂) / √ᾱ_t (Ho et al. 2020, eq. 15) has no value where ᾱ_t = 0.

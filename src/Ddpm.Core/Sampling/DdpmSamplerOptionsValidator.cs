@@ -63,7 +63,7 @@ public sealed class DdpmSamplerOptionsValidator : IValidateOptions<DdpmSamplerOp
 
         if (!Enum.IsDefined(options.Spacing))
         {
-            failures.Add($"Spacing is {(int)options.Spacing}, which is not a TimestepSpacing; use Linspace, Leading or Trailing.");
+            failures.Add($"Spacing is {(int)options.Spacing}, which is not a TimestepSpacing; use Linspace, Leading, Trailing or Karras.");
         }
 
         if (!(options.Eta >= 0 && options.Eta <= 1))

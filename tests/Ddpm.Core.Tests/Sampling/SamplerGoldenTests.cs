@@ -15,12 +15,13 @@ namespace Ddpm.Core.Tests.Sampling;
 /// <summary>
 /// Each sampling method against a PyTorch trajectory written from the papers' equations
 /// (tests/reference/samplers_reference.py): the notebook's small SimpleUNet, 10 trailing steps of T = 300, the same
-/// x_T and recorded noise; every state after every step must match within 1e-4.
+/// x_T and recorded noise; every state after every step must match within 1e-4. <c>euler-a-karras</c> is Euler ancestral
+/// on Karras spacing, whose timesteps the reference computes on its own.
 /// </summary>
 [Collection(TensorLeakCollection.Name)]
 public sealed class SamplerGoldenTests
 {
-    public static TheoryData<string> Methods() => ["ddpm", "ddim", "dpm++2m", "euler", "euler-a", "heun"];
+    public static TheoryData<string> Methods() => ["ddpm", "ddim", "dpm++2m", "euler", "euler-a", "heun", "euler-a-karras"];
 
     [Theory]
     [MemberData(nameof(Methods))]
@@ -30,19 +31,20 @@ public sealed class SamplerGoldenTests
         SimpleUNet network = Fixtures.SmallNotebookNetwork();
         network.eval();
         using DdpmModel model = new(network, new NoiseScheduler(KnownBetaSchedules.Linear, 300), new ImageShape(3, 16, 16), Fixtures.SmallNotebookConfiguration);
+        bool karras = name.EndsWith("-karras", StringComparison.Ordinal);
         ISamplingMethod method = name switch
         {
             "ddpm" => new DdpmMethod(),
             "ddim" => new DdimMethod(eta: 0.5),
             "dpm++2m" => new DpmSolverPlusPlus2MMethod(),
             "euler" => new EulerMethod(),
-            "euler-a" => new EulerAncestralMethod(),
+            "euler-a" or "euler-a-karras" => new EulerAncestralMethod(),
             _ => new HeunMethod(),
         };
         var draws = new Queue<Tensor>([golden["input.x_T"], .. golden["input.noise"].unbind(0)]);
         var sampler = new DdpmSampler(new DdpmSamplerOptions
         {
-            CustomMethod = method, Steps = 10, Spacing = TimestepSpacing.Trailing, ClampEachStep = false, ClipPredictedSample = false,
+            CustomMethod = method, Steps = 10, Spacing = karras ? TimestepSpacing.Karras : TimestepSpacing.Trailing, ClampEachStep = false, ClipPredictedSample = false,
             BatchNormMode = BatchNormMode.RunningStatistics, BatchSize = 2,
         })
         {
@@ -50,7 +52,7 @@ public sealed class SamplerGoldenTests
         };
         var states = new List<Tensor>();
 
-        sampler.GetTimesteps(model).Should().Equal(golden["input.timesteps"].data<long>().Select(t => (int)t));
+        sampler.GetTimesteps(model).Should().Equal(golden[karras ? "input.timesteps.karras" : "input.timesteps"].data<long>().Select(t => (int)t));
         using Tensor images = sampler.Sample(model, 2, s => states.Add(s.Sample.clone()));
 
         Tensor expected = golden[$"states.{name}"];

@@ -1,4 +1,6 @@
+using Ddpm.Core.Diffusion;
 using Ddpm.Core.Sampling;
+using Ddpm.Core.Schedules;
 using FluentAssertions;
 
 namespace Ddpm.Core.Tests.Sampling;
@@ -16,7 +18,7 @@ public sealed class SamplingTimestepsTests
     [MemberData(nameof(Sizes))]
     public void Every_spacing_gives_exactly_S_distinct_descending_timesteps_within_range(int timesteps, int steps)
     {
-        foreach (TimestepSpacing spacing in Enum.GetValues<TimestepSpacing>())
+        foreach (TimestepSpacing spacing in Enum.GetValues<TimestepSpacing>().Where(s => s != TimestepSpacing.Karras))
         {
             int[] chosen = SamplingTimesteps.Create(timesteps, steps, spacing);
 
@@ -56,6 +58,62 @@ public sealed class SamplingTimestepsTests
         var strides = chosen.Zip(chosen.Skip(1), (a, b) => a - b).Distinct().Order().ToArray();
 
         strides.Should().Equal(3, 4);
+    }
+
+    public static TheoryData<string, int, int> KarrasCases => new()
+    {
+        { "linear", 1000, 10 }, { "linear", 1000, 50 }, { "linear", 1000, 999 }, { "linear", 1000, 1000 }, { "linear", 300, 2 }, { "linear", 300, 1 },
+        { "cosine", 1000, 20 }, { "cosine", 4000, 100 }, { "zero-terminal-snr", 1000, 20 }, { "zero-terminal-snr", 1000, 1000 }, { "linear", 1, 1 }, { "linear", 2, 2 },
+    };
+
+    [Theory]
+    [MemberData(nameof(KarrasCases))]
+    public void Karras_spacing_gives_S_distinct_descending_timesteps_from_T_minus_one_down_to_zero(string schedule, int timesteps, int steps)
+    {
+        IBetaSchedule betas = schedule switch
+        {
+            "cosine" => KnownBetaSchedules.Cosine,
+            "zero-terminal-snr" => new ZeroTerminalSnrSchedule(KnownBetaSchedules.Linear),
+            _ => KnownBetaSchedules.Linear,
+        };
+        using var scheduler = new NoiseScheduler(betas, timesteps);
+
+        int[] chosen = SamplingTimesteps.Create(scheduler, steps, TimestepSpacing.Karras);
+
+        chosen.Should().HaveCount(steps).And.BeInDescendingOrder().And.OnlyHaveUniqueItems();
+        chosen[0].Should().Be(timesteps - 1);
+        chosen[^1].Should().Be(steps == 1 ? timesteps - 1 : 0);
+    }
+
+    [Fact]
+    public void Karras_spacing_follows_equation_5_with_rho_7_rounded_in_log_sigma()
+    {
+        // T = 1000 linear betas: σ_i = (σ_max^{1/7} + i/(S-1) (σ_min^{1/7} - σ_max^{1/7}))^7, each at the timestep nearest
+        // in log σ; computed separately in float64 Python. The steps crowd towards low noise, unlike Trailing's 999, 899, ...
+        using var scheduler = new NoiseScheduler(KnownBetaSchedules.Linear, 1000);
+
+        SamplingTimesteps.Create(scheduler, 10, TimestepSpacing.Karras).Should().Equal(999, 937, 864, 775, 663, 511, 301, 102, 18, 0);
+        SamplingTimesteps.Create(scheduler, 20, TimestepSpacing.Karras).Should().Equal(
+            999, 971, 940, 908, 872, 833, 790, 743, 689, 627, 556, 472, 373, 265, 164, 88, 41, 16, 4, 0);
+    }
+
+    [Fact]
+    public void Karras_spacing_without_the_schedule_is_refused_with_the_overload_to_call()
+    {
+        var act = () => SamplingTimesteps.Create(1000, 10, TimestepSpacing.Karras);
+
+        act.Should().Throw<ArgumentException>().WithParameterName("spacing").WithMessage("*Create(scheduler, steps, TimestepSpacing.Karras)*");
+    }
+
+    [Fact]
+    public void The_scheduler_overload_gives_the_T_only_spacings_unchanged()
+    {
+        using var scheduler = new NoiseScheduler(KnownBetaSchedules.Cosine, 300);
+
+        foreach (TimestepSpacing spacing in new[] { TimestepSpacing.Linspace, TimestepSpacing.Leading, TimestepSpacing.Trailing })
+        {
+            SamplingTimesteps.Create(scheduler, 17, spacing).Should().Equal(SamplingTimesteps.Create(300, 17, spacing), spacing.ToString());
+        }
     }
 
     [Theory]
