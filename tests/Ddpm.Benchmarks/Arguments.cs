@@ -23,6 +23,7 @@ internal sealed class Arguments
                          [--steps 5] [--warmup 2] [--threads all] [--timesteps 300] [--device cpu]
                          [--python /usr/bin/python3] [--script tests/reference/notebook_speed.py]
                          [--batch-sizes 4,8,16,32] [--plot docs/images/vs-pytorch] [--arenas 0]
+                         [--network simple-unet|unet] [--precision fp32|bf16 (training only)]
                                                         the notebook's step under PyTorch, as a bare TorchSharp loop and through
                                                         Ddpm.Core, in turn, each in its own process; medians, ratios, FLOP/s;
                                                         with several batch sizes, a table and (--plot) PREFIX-MODE-*.png charts;
@@ -41,6 +42,9 @@ internal sealed class Arguments
                                                         model, with the speed ratio to DDIM-50; --grids writes 64 samples of each row
           clamp-quality  --model FILE [--count 1000] [--method ddim|ddpm] [--steps 50]
                                                         FD, class entropy and confidence with ClampEachStep off and on (and a second seed)
+          bf16-agreement [--device cpu] [--model FILE] [--batch-size 16] [--image-size 32] [--channels 3] [--tolerance 0.05]
+                                                        the network's output in float32 against the trainer's bfloat16 copy, per timestep;
+                                                        exit 1 where the relative L2 error exceeds the tolerance (the CUDA check of docs/gpu.md)
           fuzz           [--cases 3000] [--seed 1]      corrupt image, IDX and checkpoint files at random; only documented exceptions may come out
           kernel-paths   [--rounds 3] [--batch-size 32] [--steps 10] [--image-size 32] [--threads all]
                                                         default-UNet training img/s on each CPU kernel path (docs/troubleshooting.md),

@@ -102,6 +102,18 @@ try
                 break;
             }
 
+        case "bf16-agreement":
+            {
+                string device = options.String("device") ?? "cpu";
+                string? model = options.String("model");
+                int batch = options.Int("batch-size", 16, 1);
+                int size = options.Int("image-size", 32, 8);
+                int channels = options.Int("channels", 3, 1);
+                double tolerance = double.Parse(options.String("tolerance") ?? "0.05", System.Globalization.CultureInfo.InvariantCulture);
+                command = () => PrecisionAgreement.Run(device, model, batch, size, channels, tolerance);
+                break;
+            }
+
         case "fuzz":
             {
                 int cases = options.Int("cases", 3000, 1);

@@ -28,8 +28,8 @@ internal enum SpeedKind
 
 /// <summary>
 /// One measurement in its own process (so its peak memory is its own), printed as one JSON line in the
-/// format of tests/reference/notebook_speed.py: the notebook's SimpleUNet, L1 loss, Adam 1e-3, T = 300
-/// linear betas, random images, EMA off, as the notebook trains; sampling is DDPM ancestral with
+/// format of tests/reference/notebook_speed.py: the notebook's SimpleUNet (or the default UNet), L1 loss, Adam 1e-3,
+/// T linear betas (300 by default), random images, EMA off, as the notebook trains; sampling is DDPM ancestral with
 /// BatchNorm batch statistics, as the notebook samples.
 /// </summary>
 internal static class SpeedChild
@@ -50,6 +50,8 @@ internal static class SpeedChild
             ["device"] = settings.Device,
             ["threads"] = get_num_threads(),
             ["batchSize"] = settings.BatchSize,
+            ["network"] = settings.Network,
+            ["precision"] = settings.Precision,
         };
 
         if (kind == SpeedKind.Matmul)
@@ -58,7 +60,12 @@ internal static class SpeedChild
         }
         else
         {
-            var configuration = new SimpleUNetConfiguration { ImageChannels = settings.Channels };
+            INetworkConfiguration configuration = settings.Configuration;
+            if (settings.IsBFloat16 && (kind != SpeedKind.Library || !training))
+            {
+                throw new ArgumentException("--precision bf16 is measured for the library's training step only (TorchSharp has no autocast for a bare loop, and the sampler runs in float32).");
+            }
+
             var shape = new ImageShape(settings.Channels, settings.ImageSize, settings.ImageSize);
             List<double> seconds = (kind, training) switch
             {
@@ -76,7 +83,7 @@ internal static class SpeedChild
         return 0;
     }
 
-    private static List<double> LibraryTraining(SimpleUNetConfiguration configuration, ImageShape shape, SpeedSettings settings)
+    private static List<double> LibraryTraining(INetworkConfiguration configuration, ImageShape shape, SpeedSettings settings)
     {
         using Tensor images = (rand(4L * settings.BatchSize, shape.Channels, shape.Height, shape.Width) * 2) - 1;
         var trainer = new DdpmTrainer(new DdpmTrainerOptions
@@ -87,8 +94,8 @@ internal static class SpeedChild
             Timesteps = settings.Timesteps,
             Loss = LossType.L1,
             Ema = new EmaOptions { Enabled = false },
-            // Against PyTorch in float32: never let Auto pick bfloat16 on one side only.
-            Precision = TrainingPrecision.Float32,
+            // Against PyTorch in the same precision: never let Auto pick bfloat16 on one side only.
+            Precision = settings.IsBFloat16 ? TrainingPrecision.BFloat16 : TrainingPrecision.Float32,
             Device = settings.Device,
             Threads = settings.Threads,
             Seed = 0,
@@ -99,10 +106,10 @@ internal static class SpeedChild
         return Timing.StepSeconds(elapsed, settings.Warmup);
     }
 
-    private static List<double> LibrarySampling(SimpleUNetConfiguration configuration, ImageShape shape, SpeedSettings settings)
+    private static List<double> LibrarySampling(INetworkConfiguration configuration, ImageShape shape, SpeedSettings settings)
     {
         Device device = settings.Device;
-        var network = (SimpleUNet)configuration.CreateNetwork();
+        nn.Module<Tensor, Tensor, Tensor> network = configuration.CreateNetwork();
         network.to(device);
         using var model = new DdpmModel(network, new NoiseScheduler(KnownBetaSchedules.Linear, settings.Timesteps, device), shape, configuration);
         var sampler = new DdpmSampler(new DdpmSamplerOptions
@@ -121,7 +128,7 @@ internal static class SpeedChild
     }
 
     /// <summary>The notebook's training step written directly against TorchSharp: no prefetch, no checks, no EMA.</summary>
-    private static List<double> BareTraining(SimpleUNetConfiguration configuration, ImageShape shape, SpeedSettings settings)
+    private static List<double> BareTraining(INetworkConfiguration configuration, ImageShape shape, SpeedSettings settings)
     {
         Device device = settings.Device;
         using nn.Module<Tensor, Tensor, Tensor> network = configuration.CreateNetwork();
@@ -154,7 +161,7 @@ internal static class SpeedChild
     }
 
     /// <summary>The notebook's sample_timestep loop written directly against TorchSharp, the network in train mode as the notebook leaves it.</summary>
-    private static List<double> BareSampling(SimpleUNetConfiguration configuration, ImageShape shape, SpeedSettings settings)
+    private static List<double> BareSampling(INetworkConfiguration configuration, ImageShape shape, SpeedSettings settings)
     {
         Device device = settings.Device;
         using nn.Module<Tensor, Tensor, Tensor> network = configuration.CreateNetwork();

@@ -11,11 +11,15 @@ namespace Ddpm.Benchmarks;
 /// <c>vs-pytorch</c>: the notebook's training step (or sampling step) under PyTorch
 /// (tests/reference/notebook_speed.py), as a bare TorchSharp loop, and through Ddpm.Core, each in
 /// its own process, in turn (PyTorch, bare, library, PyTorch, ...) for several rounds; prints the
-/// medians, the ratios, the achieved FLOP/s and the GEMM peak measured in the same run.
+/// medians, the ratios, the achieved FLOP/s and the GEMM peak measured in the same run. <c>--network unet</c>
+/// measures the default UNet instead; <c>--precision bf16</c> the library's bfloat16 training step against PyTorch's
+/// autocast (no bare loop: TorchSharp has no autocast).
 /// </summary>
 internal static class VsPyTorch
 {
-    private static readonly string[] Contenders = ["pytorch", "bare", "library"];
+    private static string[] Contenders = ["pytorch", "bare", "library"];
+
+    private static string pyTorchName = "PyTorch";
 
     public static int Run(SpeedSettings settings, int rounds, IReadOnlyList<string> modes, IReadOnlyList<int> batchSizes, string python, string script, string? plotPrefix)
     {
@@ -29,18 +33,26 @@ internal static class VsPyTorch
             throw new ArgumentException($"--python '{python}' does not exist; install PyTorch (Debian: apt-get install python3-torch, then /usr/bin/python3) or pass the interpreter that has it.");
         }
 
+        if (settings.IsBFloat16 && modes.Any(m => m != "train"))
+        {
+            throw new ArgumentException("--precision bf16 compares training steps only (the library samples in float32); use --mode train.");
+        }
+
+        Contenders = settings.IsBFloat16 ? ["pytorch", "library"] : ["pytorch", "bare", "library"];
         Console.WriteLine($"Machine: {Environment.ProcessorCount} logical cores, {System.Runtime.InteropServices.RuntimeInformation.OSDescription}; device {settings.Device}, {settings.Threads} threads; glibc malloc arenas: {(settings.Arenas > 0 ? $"at most {settings.Arenas} in every process" : "default")}");
-        Console.WriteLine($"Model: the notebook's SimpleUNet, {settings.Channels}x{settings.ImageSize}x{settings.ImageSize}, batch {string.Join(", ", batchSizes)}, T = {settings.Timesteps}; {settings.Warmup} warm-up + {settings.Steps} timed steps per process, {rounds} rounds");
+        Console.WriteLine($"Model: {(settings.IsUNet ? "the default UNet" : "the notebook's SimpleUNet")}, {settings.Precision}, {settings.Channels}x{settings.ImageSize}x{settings.ImageSize}, batch {string.Join(", ", batchSizes)}, T = {settings.Timesteps}; {settings.Warmup} warm-up + {settings.Steps} timed steps per process, {rounds} rounds");
         // Counted here, not in the children, so that no second network raises their peak memory.
         double forwardGflop;
-        using (nn.Module<Tensor, Tensor, Tensor> network = new SimpleUNetConfiguration { ImageChannels = settings.Channels }.CreateNetwork())
+        using (nn.Module<Tensor, Tensor, Tensor> network = settings.Configuration.CreateNetwork())
         {
             forwardGflop = FlopCounter.ForwardFlopsPerImage(network, new ImageShape(settings.Channels, settings.ImageSize, settings.ImageSize)) / 1e9;
         }
 
         double torchSharpPeak = Child("bare", "matmul", settings, python, script).GetProperty("gflopPerSecond").GetDouble();
-        double pyTorchPeak = Child("pytorch", "matmul", settings, python, script).GetProperty("gflopPerSecond").GetDouble();
-        Console.WriteLine($"fp32 GEMM 2048x2048: TorchSharp (libtorch 2.10) {torchSharpPeak:F1} GFLOP/s, PyTorch {pyTorchPeak:F1} GFLOP/s");
+        JsonElement pyTorchMatmul = Child("pytorch", "matmul", settings, python, script);
+        double pyTorchPeak = pyTorchMatmul.GetProperty("gflopPerSecond").GetDouble();
+        pyTorchName = $"PyTorch {pyTorchMatmul.GetProperty("version").GetString()}";
+        Console.WriteLine($"fp32 GEMM 2048x2048: TorchSharp {torchSharpPeak:F1} GFLOP/s, {pyTorchName} {pyTorchPeak:F1} GFLOP/s");
 
         var sweep = new Dictionary<(string Mode, int BatchSize), Dictionary<string, (double Speed, double Memory)>>();
         foreach (int batchSize in batchSizes)
@@ -53,7 +65,7 @@ internal static class VsPyTorch
 
         if (batchSizes.Count > 1)
         {
-            Summarise(sweep, modes, batchSizes, plotPrefix, settings.Device);
+            Summarise(sweep, modes, batchSizes, plotPrefix, $"{(settings.IsUNet ? "default unet" : "notebook simpleunet")}, {settings.Precision}, {settings.Device}");
         }
 
         return 0;
@@ -95,14 +107,18 @@ internal static class VsPyTorch
 
             Console.WriteLine();
             Console.WriteLine($"Ddpm.Core / PyTorch: {medians["library"].Speed / medians["pytorch"].Speed:F2}x the images/s, {medians["library"].Memory / medians["pytorch"].Memory:F2}x the peak memory");
-            Console.WriteLine($"Ddpm.Core / bare TorchSharp: {medians["library"].Speed / medians["bare"].Speed:F3}x the images/s (library overhead {100 * (1 - (medians["library"].Speed / medians["bare"].Speed)):F1}%)");
+            if (medians.ContainsKey("bare"))
+            {
+                Console.WriteLine($"Ddpm.Core / bare TorchSharp: {medians["library"].Speed / medians["bare"].Speed:F3}x the images/s (library overhead {100 * (1 - (medians["library"].Speed / medians["bare"].Speed)):F1}%)");
+            }
+
             Console.WriteLine();
             return medians;
         }
     }
 
     /// <summary>One table per mode across batch sizes and, with a prefix, its two charts: images/s and peak memory.</summary>
-    private static void Summarise(Dictionary<(string Mode, int BatchSize), Dictionary<string, (double Speed, double Memory)>> sweep, IReadOnlyList<string> modes, IReadOnlyList<int> batchSizes, string? plotPrefix, string device)
+    private static void Summarise(Dictionary<(string Mode, int BatchSize), Dictionary<string, (double Speed, double Memory)>> sweep, IReadOnlyList<string> modes, IReadOnlyList<int> batchSizes, string? plotPrefix, string title)
     {
         foreach (string mode in modes)
         {
@@ -125,7 +141,7 @@ internal static class VsPyTorch
             string[] labels = batchSizes.Select(b => b.ToString(System.Globalization.CultureInfo.InvariantCulture)).ToArray();
             ChartSeries Series(string contender, Func<(double Speed, double Memory), double> pick) =>
                 new(Name(contender), batchSizes.Select(b => pick(sweep[(mode, b)][contender])).ToList());
-            LineChart.Save($"{plotPrefix}-{mode}-images-per-second.png", $"{Verb(mode)} images per second (median), notebook simpleunet, {device}", "batch size", labels, Contenders.Select(c => Series(c, m => m.Speed)).ToList());
+            LineChart.Save($"{plotPrefix}-{mode}-images-per-second.png", $"{Verb(mode)} images per second (median), {title}", "batch size", labels, Contenders.Select(c => Series(c, m => m.Speed)).ToList());
             LineChart.Save($"{plotPrefix}-{mode}-peak-memory.png", $"{Verb(mode)} peak process memory, mib (median)", "batch size", labels, Contenders.Select(c => Series(c, m => m.Memory)).ToList());
         }
     }
@@ -134,7 +150,7 @@ internal static class VsPyTorch
 
     private static string Name(string contender) => contender switch
     {
-        "pytorch" => "PyTorch 1.13",
+        "pytorch" => pyTorchName,
         "bare" => "bare TorchSharp",
         _ => "Ddpm.Core",
     };

@@ -9,6 +9,9 @@ prints one JSON object, which tests/Ddpm.Benchmarks (`vs-pytorch`) reads.
 
 Run:  /usr/bin/python3 tests/reference/notebook_speed.py --mode train --batch-size 16 --image-size 64
 Modes: train (optimiser steps), sample (reverse steps), matmul (the fp32 GEMM peak of this device).
+--network unet times Ddpm.Core's default UNet instead (UNetConfiguration's defaults, through the PyTorch twin in
+python/ddpm_core_torch) with the same step; --precision bf16 runs the network under torch.autocast in bfloat16 with
+channels_last, as a PyTorch user would.
 """
 
 import argparse
@@ -24,6 +27,7 @@ import torch
 import torch.nn.functional as F
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "python"))
 from simple_unet_reference import SimpleUnet, schedule_terms  # noqa: E402
 
 
@@ -115,6 +119,8 @@ def main():
     parser.add_argument("--threads", type=int, default=os.cpu_count(), help="intra-op CPU threads (Debian's build defaults to 1)")
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--precision", choices=["fp32", "bf16"], default="fp32", help="bf16: torch.autocast, channels_last")
+    parser.add_argument("--network", choices=["simple-unet", "unet"], default="simple-unet",
+                        help="the notebook's SimpleUnet, or Ddpm.Core's default UNet through python/ddpm_core_torch")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--arenas", type=int, default=0, help="limit glibc's malloc arenas (as MALLOC_ARENA_MAX); 0 keeps the default")
     args = parser.parse_args()
@@ -138,12 +144,18 @@ def main():
         "batchSize": args.batch_size,
         "shape": [args.channels, args.image_size, args.image_size],
         "precision": args.precision,
+        "network": args.network,
     }
     if args.mode == "matmul":
         times, flops = time_matmul(args, device)
         result["gflopPerSecond"] = flops / statistics.median(times) / 1e9
     else:
-        model = SimpleUnet(image_channels=args.channels).to(device)
+        if args.network == "unet":
+            from ddpm_core_torch.config import UNetConfig
+            from ddpm_core_torch.networks import create_network
+            model = create_network(UNetConfig(image_channels=args.channels)).to(device)
+        else:
+            model = SimpleUnet(image_channels=args.channels).to(device)
         if args.precision == "bf16":
             model = model.to(memory_format=torch.channels_last)
         model.train()

@@ -85,7 +85,7 @@ internal static class BenchCommand
         double trainImagesPerSecond = settings.BatchSize / MedianStep(trainTimes);
         double ddpmStep = SamplingStep(model, SamplingMethod.Ddpm, settings.BatchSize, steps, settings.Threads, cli.Cancellation);
         double ddimStep = SamplingStep(model, SamplingMethod.Ddim, settings.BatchSize, steps, settings.Threads, cli.Cancellation);
-        int ddimSteps = Math.Min(50, settings.Timesteps);
+        int ddimSteps = SamplingDefaults.Steps(SamplingMethod.Ddim, settings.Timesteps);
         var result = new BenchResult(
             model.Configuration?.ToString() ?? "network",
             model.ParameterCount,

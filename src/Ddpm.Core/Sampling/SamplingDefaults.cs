@@ -13,7 +13,7 @@ namespace Ddpm.Core.Sampling;
 public static class SamplingDefaults
 {
     /// <summary>DDIM's number of steps when none is given (at most T).</summary>
-    public const int DdimSteps = 50;
+    public const int DdimSteps = DdimMethod.DefaultStepCount;
 
     /// <summary>Whether the model's network is the notebook's <see cref="SimpleUNet"/>.</summary>
     /// <param name="model">The model.</param>

@@ -5,10 +5,14 @@ namespace Ddpm.Core.Sampling.Methods;
 /// <summary>
 /// DDIM (Song et al. 2021, eq. 12): x_s = √ᾱ_s x̂_0 + √(1-ᾱ_s-σ²) ε̂ + σ z with
 /// σ = η √((1-ᾱ_s)/(1-ᾱ_t)) √(1-ᾱ_t/ᾱ_s) (eq. 16), s the actual previous timestep. η = 0 is deterministic (the
-/// probability-flow ODE's first-order solver); η = 1 is DDPM. One network call per step; the default is 50 steps.
+/// probability-flow ODE's first-order solver); η = 1 is DDPM. One network call per step; the default is
+/// <see cref="DefaultStepCount"/> steps.
 /// </summary>
 public sealed class DdimMethod : ISamplingMethod
 {
+    /// <summary>The number of steps when none is given (at most T): 50, as in Song et al. 2021's tables and diffusers' pipelines.</summary>
+    public const int DefaultStepCount = 50;
+
     /// <summary>Creates the method.</summary>
     /// <param name="eta">η: the fraction of DDPM's posterior noise added each step. The default value is 0. Valid values: 0 to 1.</param>
     public DdimMethod(double eta = 0)
@@ -28,7 +32,7 @@ public sealed class DdimMethod : ISamplingMethod
     public string Name => "ddim";
 
     /// <inheritdoc />
-    public int DefaultSteps(int timesteps) => Math.Min(50, timesteps);
+    public int DefaultSteps(int timesteps) => Math.Min(DefaultStepCount, timesteps);
 
     /// <inheritdoc />
     public ISamplingSolver CreateSolver(SolverContext context) => new Solver(this, context);
