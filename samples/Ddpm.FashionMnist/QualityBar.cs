@@ -42,7 +42,8 @@ internal static class QualityBar
                 // 1 channel, T = 1000 linear betas, ε-prediction, MSE. The recipe adds a short warm-up
                 // and cosine learning-rate decay to 0, which a 5-epoch run needs to settle.
                 Epochs = arguments.Epochs,
-                WarmupSteps = 100,
+                // Shorter only for a run cut below 100 steps (--max-steps), which the warm-up must not fill.
+                WarmupSteps = arguments.MaxSteps is long cut ? (int)Math.Min(100, cut - 1) : 100,
                 LearningRateSchedule = LearningRateSchedule.Cosine,
                 MaxSteps = arguments.MaxSteps,
                 BatchSize = arguments.BatchSize,
