@@ -35,26 +35,7 @@ internal static class QualityBar
 
         // 28x28 padded with black to 32x32: every pixel of the data kept exactly.
         var dataset = new IdxImageDataset(imagesPath, padTo: 32);
-        var trainer = new DdpmTrainer(
-            new DdpmTrainerOptions
-            {
-                // Network, schedule, T and loss stay the library's defaults: UNetPresets.Small for
-                // 1 channel, T = 1000 linear betas, ε-prediction, MSE. The recipe adds a short warm-up
-                // and cosine learning-rate decay to 0, which a 5-epoch run needs to settle.
-                Epochs = arguments.Epochs,
-                // Shorter only for a run cut below 100 steps (--max-steps), which the warm-up must not fill.
-                WarmupSteps = arguments.MaxSteps is long cut ? (int)Math.Min(100, cut - 1) : 100,
-                LearningRateSchedule = LearningRateSchedule.Cosine,
-                MaxSteps = arguments.MaxSteps,
-                BatchSize = arguments.BatchSize,
-                Device = arguments.Device,
-                Seed = arguments.Seed,
-                LogInterval = 100,
-                CheckpointDirectory = checkpoints,
-                CheckpointInterval = 500,
-                CheckpointsToKeep = 2,
-            },
-            logging.CreateLogger<DdpmTrainer>());
+        var trainer = new DdpmTrainer(TrainerOptions(arguments, checkpoints), logging.CreateLogger<DdpmTrainer>());
 
         using var cancellation = new CancellationTokenSource();
         Console.CancelKeyPress += (_, e) =>
@@ -129,6 +110,26 @@ internal static class QualityBar
 
         File.WriteAllText(path, csv.ToString());
     }
+
+    /// <summary>The trainer's options for the bar: the library's defaults plus the recipe's warm-up, cosine decay and checkpoints.</summary>
+    internal static DdpmTrainerOptions TrainerOptions(BarArguments arguments, string checkpoints) => new()
+    {
+        // Network, schedule, T and loss stay the library's defaults: UNetPresets.Small for
+        // 1 channel, T = 1000 linear betas, ε-prediction, MSE. The recipe adds a short warm-up
+        // and cosine learning-rate decay to 0, which a 5-epoch run needs to settle.
+        Epochs = arguments.Epochs,
+        // Shorter only for a run cut below 100 steps (--max-steps), which the warm-up must not fill.
+        WarmupSteps = arguments.MaxSteps is long cut ? (int)Math.Min(100, cut - 1) : 100,
+        LearningRateSchedule = LearningRateSchedule.Cosine,
+        MaxSteps = arguments.MaxSteps,
+        BatchSize = arguments.BatchSize,
+        Device = arguments.Device,
+        Seed = arguments.Seed,
+        LogInterval = 100,
+        CheckpointDirectory = checkpoints,
+        CheckpointInterval = 500,
+        CheckpointsToKeep = 2,
+    };
 
     private static string Report(BarArguments arguments, DdpmModel model, TimeSpan training, bool resumed, TimeSpan sampling, SampleQuality quality)
     {
