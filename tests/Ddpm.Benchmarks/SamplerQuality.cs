@@ -68,11 +68,9 @@ internal static class SamplerQuality
     /// <summary>One row of the table: a method, its step count and the spacing, written <c>euler-a-20</c> or <c>euler-a-20-karras</c>.</summary>
     private sealed record Row(SamplingMethod Method, int Steps, TimestepSpacing Spacing)
     {
-        private static readonly Dictionary<string, SamplingMethod> Methods = new()
-        {
-            ["ddpm"] = SamplingMethod.Ddpm, ["ddim"] = SamplingMethod.Ddim, ["dpm++2m"] = SamplingMethod.DpmSolverPlusPlus2M,
-            ["euler"] = SamplingMethod.Euler, ["euler-a"] = SamplingMethod.EulerAncestral, ["heun"] = SamplingMethod.Heun,
-        };
+        // Each built-in method by the name its own object gives (ISamplingMethod.Name: ddim, dpm++2m, euler-a, ...).
+        private static readonly Dictionary<string, SamplingMethod> Methods =
+            Enum.GetValues<SamplingMethod>().ToDictionary(method => SamplingMethods.Create(method).Name);
 
         public static Row Parse(string text)
         {

@@ -17,9 +17,8 @@ namespace Ddpm.Benchmarks;
 /// </summary>
 internal static class VsPyTorch
 {
-    private static string[] Contenders = ["pytorch", "bare", "library"];
-
-    private static string pyTorchName = "PyTorch";
+    /// <summary>Who is measured: PyTorch, a bare TorchSharp loop (float32 only: TorchSharp has no autocast) and Ddpm.Core.</summary>
+    private static string[] ContendersFor(SpeedSettings settings) => settings.IsBFloat16 ? ["pytorch", "library"] : ["pytorch", "bare", "library"];
 
     public static int Run(SpeedSettings settings, int rounds, IReadOnlyList<string> modes, IReadOnlyList<int> batchSizes, string python, string script, string? plotPrefix)
     {
@@ -38,7 +37,6 @@ internal static class VsPyTorch
             throw new ArgumentException("--precision bf16 compares training steps only (the library samples in float32); use --mode train.");
         }
 
-        Contenders = settings.IsBFloat16 ? ["pytorch", "library"] : ["pytorch", "bare", "library"];
         Console.WriteLine($"Machine: {Environment.ProcessorCount} logical cores, {System.Runtime.InteropServices.RuntimeInformation.OSDescription}; device {settings.Device}, {settings.Threads} threads; glibc malloc arenas: {(settings.Arenas > 0 ? $"at most {settings.Arenas} in every process" : "default")}");
         Console.WriteLine($"Model: {(settings.IsUNet ? "the default UNet" : "the notebook's SimpleUNet")}, {settings.Precision}, {settings.Channels}x{settings.ImageSize}x{settings.ImageSize}, batch {string.Join(", ", batchSizes)}, T = {settings.Timesteps}; {settings.Warmup} warm-up + {settings.Steps} timed steps per process, {rounds} rounds");
         // Counted here, not in the children, so that no second network raises their peak memory.
@@ -51,7 +49,7 @@ internal static class VsPyTorch
         double torchSharpPeak = Child("bare", "matmul", settings, python, script).GetProperty("gflopPerSecond").GetDouble();
         JsonElement pyTorchMatmul = Child("pytorch", "matmul", settings, python, script);
         double pyTorchPeak = pyTorchMatmul.GetProperty("gflopPerSecond").GetDouble();
-        pyTorchName = $"PyTorch {pyTorchMatmul.GetProperty("version").GetString()}";
+        string pyTorchName = $"PyTorch {pyTorchMatmul.GetProperty("version").GetString()}";
         Console.WriteLine($"fp32 GEMM 2048x2048: TorchSharp {torchSharpPeak:F1} GFLOP/s, {pyTorchName} {pyTorchPeak:F1} GFLOP/s");
 
         var sweep = new Dictionary<(string Mode, int BatchSize), Dictionary<string, (double Speed, double Memory)>>();
@@ -59,25 +57,26 @@ internal static class VsPyTorch
         {
             foreach (string mode in modes)
             {
-                sweep[(mode, batchSize)] = Measure(settings with { BatchSize = batchSize }, rounds, mode, python, script, forwardGflop, torchSharpPeak);
+                sweep[(mode, batchSize)] = Measure(settings with { BatchSize = batchSize }, rounds, mode, python, script, forwardGflop, torchSharpPeak, pyTorchName);
             }
         }
 
         if (batchSizes.Count > 1)
         {
-            Summarise(sweep, modes, batchSizes, plotPrefix, $"{(settings.IsUNet ? "default unet" : "notebook simpleunet")}, {settings.Precision}, {settings.Device}");
+            Summarise(sweep, ContendersFor(settings), pyTorchName, modes, batchSizes, plotPrefix, $"{(settings.IsUNet ? "default unet" : "notebook simpleunet")}, {settings.Precision}, {settings.Device}");
         }
 
         return 0;
     }
 
-    private static Dictionary<string, (double Speed, double Memory)> Measure(SpeedSettings settings, int rounds, string mode, string python, string script, double forwardGflop, double torchSharpPeak)
+    private static Dictionary<string, (double Speed, double Memory)> Measure(SpeedSettings settings, int rounds, string mode, string python, string script, double forwardGflop, double torchSharpPeak, string pyTorchName)
     {
         {
-            var runs = Contenders.ToDictionary(c => c, _ => new List<(double ImagesPerSecond, double PeakMiB)>());
+            string[] contenders = ContendersFor(settings);
+            var runs = contenders.ToDictionary(c => c, _ => new List<(double ImagesPerSecond, double PeakMiB)>());
             for (int round = 1; round <= rounds; round++)
             {
-                foreach (string contender in Contenders)
+                foreach (string contender in contenders)
                 {
                     JsonElement result = Child(contender, mode, settings, python, script);
                     double imagesPerSecond = result.GetProperty("imagesPerSecond").GetDouble();
@@ -95,14 +94,14 @@ internal static class VsPyTorch
             Console.WriteLine("| Implementation | images/s (median) | min - max | peak process memory MiB (median) | GFLOP/s | % of TorchSharp's GEMM peak |");
             Console.WriteLine("| --- | ---: | ---: | ---: | ---: | ---: |");
             var medians = new Dictionary<string, (double Speed, double Memory)>();
-            foreach (string contender in Contenders)
+            foreach (string contender in contenders)
             {
                 var values = runs[contender];
                 double speed = Timing.Median(values.Select(v => v.ImagesPerSecond).ToList());
                 double memory = Timing.Median(values.Select(v => v.PeakMiB).ToList());
                 medians[contender] = (speed, memory);
                 double achieved = speed * flopsPerImage;
-                Console.WriteLine($"| {Name(contender)} | {speed:F3} | {values.Min(v => v.ImagesPerSecond):F3} - {values.Max(v => v.ImagesPerSecond):F3} | {memory:F0} | {achieved:F1} | {100 * achieved / torchSharpPeak:F0}% |");
+                Console.WriteLine($"| {Name(contender, pyTorchName)} | {speed:F3} | {values.Min(v => v.ImagesPerSecond):F3} - {values.Max(v => v.ImagesPerSecond):F3} | {memory:F0} | {achieved:F1} | {100 * achieved / torchSharpPeak:F0}% |");
             }
 
             Console.WriteLine();
@@ -118,18 +117,18 @@ internal static class VsPyTorch
     }
 
     /// <summary>One table per mode across batch sizes and, with a prefix, its two charts: images/s and peak memory.</summary>
-    private static void Summarise(Dictionary<(string Mode, int BatchSize), Dictionary<string, (double Speed, double Memory)>> sweep, IReadOnlyList<string> modes, IReadOnlyList<int> batchSizes, string? plotPrefix, string title)
+    private static void Summarise(Dictionary<(string Mode, int BatchSize), Dictionary<string, (double Speed, double Memory)>> sweep, string[] contenders, string pyTorchName, IReadOnlyList<string> modes, IReadOnlyList<int> batchSizes, string? plotPrefix, string title)
     {
         foreach (string mode in modes)
         {
             Console.WriteLine($"### {mode} by batch size: images/s (median), peak MiB (median)");
             Console.WriteLine();
-            Console.WriteLine("| batch | " + string.Join(" | ", Contenders.Select(c => $"{Name(c)} img/s | MiB")) + " | Ddpm.Core / PyTorch |");
-            Console.WriteLine("| ---: | " + string.Join(" | ", Contenders.Select(_ => "---: | ---:")) + " | ---: |");
+            Console.WriteLine("| batch | " + string.Join(" | ", contenders.Select(c => $"{Name(c, pyTorchName)} img/s | MiB")) + " | Ddpm.Core / PyTorch |");
+            Console.WriteLine("| ---: | " + string.Join(" | ", contenders.Select(_ => "---: | ---:")) + " | ---: |");
             foreach (int batchSize in batchSizes)
             {
                 var medians = sweep[(mode, batchSize)];
-                Console.WriteLine($"| {batchSize} | " + string.Join(" | ", Contenders.Select(c => $"{medians[c].Speed:F3} | {medians[c].Memory:F0}")) + $" | {medians["library"].Speed / medians["pytorch"].Speed:F2}x |");
+                Console.WriteLine($"| {batchSize} | " + string.Join(" | ", contenders.Select(c => $"{medians[c].Speed:F3} | {medians[c].Memory:F0}")) + $" | {medians["library"].Speed / medians["pytorch"].Speed:F2}x |");
             }
 
             Console.WriteLine();
@@ -140,15 +139,15 @@ internal static class VsPyTorch
 
             string[] labels = batchSizes.Select(b => b.ToString(System.Globalization.CultureInfo.InvariantCulture)).ToArray();
             ChartSeries Series(string contender, Func<(double Speed, double Memory), double> pick) =>
-                new(Name(contender), batchSizes.Select(b => pick(sweep[(mode, b)][contender])).ToList());
-            LineChart.Save($"{plotPrefix}-{mode}-images-per-second.png", $"{Verb(mode)} images per second (median), {title}", "batch size", labels, Contenders.Select(c => Series(c, m => m.Speed)).ToList());
-            LineChart.Save($"{plotPrefix}-{mode}-peak-memory.png", $"{Verb(mode)} peak process memory, mib (median)", "batch size", labels, Contenders.Select(c => Series(c, m => m.Memory)).ToList());
+                new(Name(contender, pyTorchName), batchSizes.Select(b => pick(sweep[(mode, b)][contender])).ToList());
+            LineChart.Save($"{plotPrefix}-{mode}-images-per-second.png", $"{Verb(mode)} images per second (median), {title}", "batch size", labels, contenders.Select(c => Series(c, m => m.Speed)).ToList());
+            LineChart.Save($"{plotPrefix}-{mode}-peak-memory.png", $"{Verb(mode)} peak process memory, mib (median)", "batch size", labels, contenders.Select(c => Series(c, m => m.Memory)).ToList());
         }
     }
 
     private static string Verb(string mode) => mode == "train" ? "training:" : "sampling:";
 
-    private static string Name(string contender) => contender switch
+    private static string Name(string contender, string pyTorchName) => contender switch
     {
         "pytorch" => pyTorchName,
         "bare" => "bare TorchSharp",

@@ -55,7 +55,8 @@ internal static class SampleCommand
         int? threads = parse.GetValue(Threads);
         Check(threads is null or (>= 1 and <= 1024), $"--threads is {threads}; use a whole number from 1 to 1,024.");
         SamplingMethod? sampler = parse.GetValue(Sampler) is string name ? CliNames.Parse(CliNames.Samplers, name, "--sampler") : null;
-        TimestepSpacing spacing = CliNames.Parse(CliNames.Spacings, parse.GetValue(Spacing)!, "--spacing");
+        string spacingName = parse.GetValue(Spacing)!;
+        TimestepSpacing spacing = CliNames.Parse(CliNames.Spacings, spacingName, "--spacing");
         string path = ModelLocator.Resolve(parse.GetValue(Model)!, "--model");
         string device = parse.GetValue(Device) ?? "cpu";
 
@@ -75,8 +76,9 @@ internal static class SampleCommand
 
         TextWriter say = cli.Narration(json);
         string methodName = ddpmSampler.MethodFor(model).Name;
-        int stepCount = ddpmSampler.GetTimesteps(model).Length;
-        say.WriteLine($"Sampling {count} image(s) of {model.ImageShape} from {path} with {methodName.ToUpperInvariant()} in {stepCount} steps ({CliNames.Name(CliNames.Spacings, spacing)} spacing) on {device}");
+        int[] timesteps = ddpmSampler.GetTimesteps(model);
+        int stepCount = timesteps.Length;
+        say.WriteLine($"Sampling {count} image(s) of {model.ImageShape} from {path} with {methodName.ToUpperInvariant()} in {stepCount} steps ({spacingName} spacing) on {device}");
         var clock = System.Diagnostics.Stopwatch.StartNew();
         using Tensor images = ProgressDisplay.Sample(cli, progress => Pictures.Sample(model, ddpmSampler, count, grid, null, progress, cli.Cancellation));
         TimeSpan elapsed = clock.Elapsed;
@@ -91,7 +93,7 @@ internal static class SampleCommand
 
         if (json)
         {
-            var summary = new { model = path, count, grid, individual, sampler = methodName, steps = stepCount, spacing = CliNames.Name(CliNames.Spacings, spacing), timesteps = ddpmSampler.GetTimesteps(model), eta, seed, device, seconds = Math.Round(elapsed.TotalSeconds, 2) };
+            var summary = new { model = path, count, grid, individual, sampler = methodName, steps = stepCount, spacing = spacingName, timesteps, eta, seed, device, seconds = Math.Round(elapsed.TotalSeconds, 2) };
             cli.WriteJson(summary);
         }
 
