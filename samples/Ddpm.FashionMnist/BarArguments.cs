@@ -1,4 +1,5 @@
 using System.Globalization;
+using Ddpm.Core.Sampling;
 
 namespace Ddpm.FashionMnist;
 
@@ -9,8 +10,8 @@ internal sealed record BarArguments
         Usage: fashion-mnist-bar [options]
 
         The Fashion-MNIST quality bar (docs/evaluation.md): trains the library's default model on the
-        60,000 training images (28x28 padded to 32x32, 1 channel), draws samples with DDIM, writes each
-        as a PNG and scores them with SampleQualityEvaluator.
+        60,000 training images (28x28 padded to 32x32, 1 channel), draws samples with the library's
+        default sampler for the model, writes each as a PNG and scores them with SampleQualityEvaluator.
 
         Options:
           --data DIR           folder with train-images-idx3-ubyte.gz
@@ -21,12 +22,15 @@ internal sealed record BarArguments
           --max-steps N        stop after N optimiser steps instead (default: none; for a quick try)
           --batch-size N       images per step (default: 64)
           --samples N          images to draw and write (default: 5000)
-          --sampling-steps N   DDIM steps (default: 50)
+          --sampler NAME       ddpm, ddim, dpm++2m, euler, euler-a or heun
+                               (default: the library's default for the model, SamplingDefaults)
+          --sampling-steps N   sampling steps (default: the sampler's own, e.g. 50 for ddim)
           --device NAME        cpu, cuda or cuda:N (default: cpu)
           --seed N             random seed for training and sampling (default: 0)
           --resume             continue from the newest checkpoint in DIR/checkpoints
 
-        Writes DIR/samples/NNNNN.png, DIR/grid.png (the first 100), DIR/loss.csv and DIR/report.md.
+        Writes DIR/model.ddpm, DIR/samples/NNNNN.png, DIR/grid.png (the first 100), DIR/loss.csv and
+        DIR/report.md.
         Exit codes: 0 success, 1 failure, 2 bad arguments, 130 cancelled (Ctrl+C saves a checkpoint).
         """;
 
@@ -42,7 +46,11 @@ internal sealed record BarArguments
 
     public int Samples { get; init; } = 5000;
 
-    public int SamplingSteps { get; init; } = 50;
+    /// <summary>The sampler; null follows <c>SamplingDefaults.Method</c> for the model.</summary>
+    public SamplingMethod? Sampler { get; init; }
+
+    /// <summary>The sampling steps; null takes the sampler's own default.</summary>
+    public int? SamplingSteps { get; init; }
 
     public string Device { get; init; } = "cpu";
 
@@ -66,7 +74,8 @@ internal sealed record BarArguments
                 "--max-steps" => result with { MaxSteps = Integer(name, Value(), 1, int.MaxValue) },
                 "--batch-size" => result with { BatchSize = Integer(name, Value(), 1, 4096) },
                 "--samples" => result with { Samples = Integer(name, Value(), 2, 1_000_000) },
-                "--sampling-steps" => result with { SamplingSteps = Integer(name, Value(), 1, 300) },
+                "--sampler" => result with { Sampler = ParseSampler(Value()) },
+                "--sampling-steps" => result with { SamplingSteps = Integer(name, Value(), 1, 1000) },
                 "--device" => result with { Device = Value() },
                 "--seed" => result with { Seed = Integer(name, Value(), 0, int.MaxValue) },
                 "--resume" => result with { Resume = true },
@@ -75,6 +84,15 @@ internal sealed record BarArguments
         }
 
         return result;
+    }
+
+    /// <summary>The built-in method whose own name (<see cref="Ddpm.Core.Sampling.Methods.ISamplingMethod.Name"/>) is <paramref name="text"/>.</summary>
+    private static SamplingMethod ParseSampler(string text)
+    {
+        Dictionary<string, SamplingMethod> byName = Enum.GetValues<SamplingMethod>().ToDictionary(method => SamplingMethods.Create(method).Name);
+        return byName.TryGetValue(text, out SamplingMethod method)
+            ? method
+            : throw new ArgumentException($"--sampler is '{text}'; use one of {string.Join(", ", byName.Keys)}.");
     }
 
     private static int Integer(string name, string text, int min, int max) =>

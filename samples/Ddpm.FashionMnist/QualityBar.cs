@@ -14,7 +14,7 @@ using static TorchSharp.torch;
 
 namespace Ddpm.FashionMnist;
 
-/// <summary>Trains the default model on Fashion-MNIST, samples it with DDIM, writes the PNGs and scores them.</summary>
+/// <summary>Trains the default model on Fashion-MNIST, saves it, samples it with the chosen or default sampler, writes the PNGs and scores them.</summary>
 internal static class QualityBar
 {
     private const string TrainImages = "train-images-idx3-ubyte.gz";
@@ -51,11 +51,14 @@ internal static class QualityBar
             : trainer.Fit(dataset, cancellationToken: cancellation.Token);
         trainingClock.Stop();
         WriteLossCurve(model, Path.Combine(arguments.Output, "loss.csv"));
+        string modelPath = Path.Combine(arguments.Output, "model.ddpm");
+        model.Save(modelPath);
 
         var sampler = new DdpmSampler(
             new DdpmSamplerOptions
             {
-                Method = SamplingMethod.Ddim,
+                // Null follows the library's default for the model (SamplingDefaults).
+                Method = arguments.Sampler,
                 Steps = arguments.SamplingSteps,
                 Seed = arguments.Seed,
                 // Batches of 64: on a CPU larger ones run slower per image (cache).
@@ -78,10 +81,11 @@ internal static class QualityBar
         // Score what an outside evaluator sees: the PNGs, 8-bit quantised, read back from disk.
         using var evaluator = SampleQualityEvaluator.Load();
         SampleQuality quality = evaluator.EvaluateFolder(samplesFolder);
-        string report = Report(arguments, model, trainingClock.Elapsed, resume, samplingClock.Elapsed, quality);
+        string samplerName = $"{sampler.MethodFor(model).Name} in {sampler.GetTimesteps(model).Length} steps";
+        string report = Report(arguments, model, trainingClock.Elapsed, resume, samplerName, samplingClock.Elapsed, quality);
         File.WriteAllText(Path.Combine(arguments.Output, "report.md"), report);
         Console.WriteLine(report);
-        logger.LogInformation("Wrote {Count} PNGs to {Folder}, {Grid} and {Report}", arguments.Samples, samplesFolder, gridPath, Path.Combine(arguments.Output, "report.md"));
+        logger.LogInformation("Wrote {Model}, {Count} PNGs to {Folder}, {Grid} and {Report}", modelPath, arguments.Samples, samplesFolder, gridPath, Path.Combine(arguments.Output, "report.md"));
         return 0;
     }
 
@@ -131,14 +135,14 @@ internal static class QualityBar
         CheckpointsToKeep = 2,
     };
 
-    private static string Report(BarArguments arguments, DdpmModel model, TimeSpan training, bool resumed, TimeSpan sampling, SampleQuality quality)
+    private static string Report(BarArguments arguments, DdpmModel model, TimeSpan training, bool resumed, string samplerName, TimeSpan sampling, SampleQuality quality)
     {
         var text = new StringBuilder();
         text.AppendLine(CultureInfo.InvariantCulture, $"# Fashion-MNIST quality bar");
         text.AppendLine();
         text.AppendLine(CultureInfo.InvariantCulture, $"- Model: {model.Configuration} ({model.ParameterCount:N0} parameters), {model.TrainedSteps:N0} steps of batch {arguments.BatchSize} on {model.Device} ({Environment.ProcessorCount} logical cores)");
         text.AppendLine(CultureInfo.InvariantCulture, $"- Training: {training:hh\\:mm\\:ss}{(resumed ? " (this process only; the run was resumed)" : string.Empty)}");
-        text.AppendLine(CultureInfo.InvariantCulture, $"- Sampling: {quality.Count:N0} images with DDIM in {arguments.SamplingSteps} steps in {sampling:hh\\:mm\\:ss}");
+        text.AppendLine(CultureInfo.InvariantCulture, $"- Sampling: {quality.Count:N0} images with {samplerName} in {sampling:hh\\:mm\\:ss}");
         text.AppendLine(CultureInfo.InvariantCulture, $"- Fréchet distance (classifier features, vs the 10,000 test images): {quality.FrechetDistance:F2}");
         text.AppendLine(CultureInfo.InvariantCulture, $"- Class entropy: {quality.ClassEntropy:F3} nats (ln 10 = {Math.Log(10):F3} for equal shares)");
         text.AppendLine(CultureInfo.InvariantCulture, $"- Mean confidence: {quality.MeanConfidence:F3}");

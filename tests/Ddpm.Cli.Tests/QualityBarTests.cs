@@ -1,3 +1,4 @@
+using Ddpm.Core.Sampling;
 using Ddpm.Core.Training;
 using Ddpm.FashionMnist;
 using FluentAssertions;
@@ -30,5 +31,26 @@ public sealed class QualityBarTests
 
         result.Succeeded.Should().BeTrue(result.FailureMessage);
         options.WarmupSteps.Should().BeLessThan((int)maxSteps);
+    }
+
+    [Fact]
+    public void The_bar_samples_with_the_librarys_default_unless_told()
+    {
+        BarArguments defaults = BarArguments.Parse([]);
+        BarArguments chosen = BarArguments.Parse(["--sampler", "dpm++2m", "--sampling-steps", "10"]);
+
+        defaults.Sampler.Should().BeNull("null follows SamplingDefaults.Method for the model");
+        defaults.SamplingSteps.Should().BeNull("null takes the method's own step count");
+        chosen.Sampler.Should().Be(SamplingMethod.DpmSolverPlusPlus2M);
+        chosen.SamplingSteps.Should().Be(10);
+        BarArguments.Parse(["--sampler", "euler-a"]).Sampler.Should().Be(SamplingMethod.EulerAncestral);
+    }
+
+    [Fact]
+    public void An_unknown_sampler_is_refused_with_the_valid_names()
+    {
+        Action parse = () => BarArguments.Parse(["--sampler", "dpm-solver"]);
+
+        parse.Should().Throw<ArgumentException>().WithMessage("--sampler is 'dpm-solver'; use one of *ddim*dpm++2m*euler-a*heun*");
     }
 }
