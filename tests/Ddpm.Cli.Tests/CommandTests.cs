@@ -59,7 +59,7 @@ public sealed class CommandTests(TrainedRunFixture trained) : IClassFixture<Trai
         using JsonDocument summary = JsonDocument.Parse(run.Output);
         summary.RootElement.GetProperty("grid").GetString().Should().Be(folder.File("grid.png"));
         summary.RootElement.GetProperty("count").GetInt32().Should().Be(2);
-        summary.RootElement.GetProperty("sampler").GetString().Should().Be("ddim");
+        summary.RootElement.GetProperty("sampler").GetString().Should().Be("dpm++2m", "the default for a UNet");
         summary.RootElement.GetProperty("steps").GetInt32().Should().Be(2);
         summary.RootElement.GetProperty("seed").GetInt32().Should().Be(5);
         summary.RootElement.GetProperty("individual").ValueKind.Should().Be(JsonValueKind.Null);

@@ -16,7 +16,7 @@ internal static class SampleCommand
     private static readonly Option<string> Model = new("--model") { Description = "A model file (model.ddpm or checkpoint-*.ddpm) or the folder ddpm train wrote.", Required = true };
     private static readonly Option<int> Count = new("--count") { Description = "Images to draw.", DefaultValueFactory = _ => 16 };
     private static readonly Option<string?> Sampler = SharedOptions.Sampler();
-    private static readonly Option<int?> Steps = new("--steps") { Description = "Reverse steps. Default: 50 for ddim, T for ddpm." };
+    private static readonly Option<int?> Steps = new("--steps") { Description = "Reverse steps. Default: the sampler's own (20 for dpm++2m, 50 for ddim, T for ddpm)." };
     private static readonly Option<string> Spacing = new("--spacing")
     {
         Description = "Which of the T timesteps the steps visit: trailing (default; starts at the pure-noise step), linspace, leading, or karras (Karras et al. 2022, rho = 7, crowded towards low noise).",

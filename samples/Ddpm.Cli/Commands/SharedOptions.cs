@@ -24,7 +24,7 @@ internal static class SharedOptions
     /// <summary><c>--sampler</c>: the reverse-process method (train's samples.png, sample).</summary>
     public static Option<string?> Sampler() => new("--sampler")
     {
-        Description = "ddpm, ddim, dpm++2m, euler, euler-a or heun. Default: ddim in 50 steps for the UNet (train --preset seed: ddpm); ddpm through every step for the notebook's SimpleUNet. --steps (sample) or --sampling-steps (train) defaults to the method's own: T for ddpm, 50 for ddim, 20 for dpm++2m and heun, 30 for euler and euler-a.",
+        Description = "ddpm, ddim, dpm++2m, euler, euler-a or heun. Default: dpm++2m in 20 steps for the UNet (train --preset seed: ddpm); ddpm through every step for the notebook's SimpleUNet. --steps (sample) or --sampling-steps (train) defaults to the method's own: T for ddpm, 50 for ddim, 20 for dpm++2m and heun, 30 for euler and euler-a.",
     };
 
     /// <summary><c>--timesteps</c>: the number of diffusion steps T (train, forward, import, bench).</summary>

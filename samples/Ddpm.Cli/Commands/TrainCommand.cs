@@ -40,7 +40,7 @@ internal static class TrainCommand
     private static readonly Option<int?> Seed = SharedOptions.Seed();
     private static readonly Option<int?> Samples = new("--samples") { Description = "Images in samples.png. Default: 36." };
     private static readonly Option<string?> Sampler = SharedOptions.Sampler();
-    private static readonly Option<int?> SamplingSteps = new("--sampling-steps") { Description = "Reverse steps for samples.png. Default: 50 for ddim, T for ddpm." };
+    private static readonly Option<int?> SamplingSteps = new("--sampling-steps") { Description = "Reverse steps for samples.png. Default: the sampler's own (20 for dpm++2m, 50 for ddim, T for ddpm)." };
     private static readonly Option<int?> CheckpointInterval = new("--checkpoint-interval") { Description = "Steps between checkpoints. Default: 500." };
     private static readonly Option<string?> Resume = new("--resume") { Description = "Continue a run from a checkpoint file or a checkpoints folder (its newest checkpoint), with the same settings." };
     private static readonly Option<bool> Json = new("--json") { Description = "Print one JSON object with the files written and the run's figures instead of the table (progress and logs stay on standard error)." };

@@ -59,9 +59,9 @@ internal sealed record TrainSettings
     /// <summary>Images in samples.png.</summary>
     public int Samples { get; init; } = 36;
 
-    public SamplingMethod Sampler { get; init; } = SamplingMethod.Ddim;
+    public SamplingMethod Sampler { get; init; } = SamplingMethod.DpmSolverPlusPlus2M;
 
-    /// <summary>Reverse steps; null takes all T for DDPM and 50 for DDIM.</summary>
+    /// <summary>Reverse steps; null takes the method's own (T for DDPM, 20 for DPM-Solver++(2M), 50 for DDIM).</summary>
     public int? SamplingSteps { get; init; }
 
     public int CheckpointInterval { get; init; } = 500;

@@ -187,7 +187,7 @@ public sealed class DdimAndRespacingTests
     }
 
     [Fact]
-    public void Ddim_defaults_to_50_steps_or_T()
+    public void Ddim_defaults_to_50_steps_or_T_and_a_UNet_to_DPM_Solver_in_20()
     {
         using DdpmModel t1000 = TinyModels.UntrainedUNet(timesteps: 1000);
         using DdpmModel t20 = TinyModels.UntrainedUNet(timesteps: 20);
@@ -195,7 +195,7 @@ public sealed class DdimAndRespacingTests
         new DdpmSampler(new DdpmSamplerOptions { Method = SamplingMethod.Ddim }).GetTimesteps(t1000).Should().HaveCount(50);
         new DdpmSampler(new DdpmSamplerOptions { Method = SamplingMethod.Ddim }).GetTimesteps(t20).Should().HaveCount(20);
         new DdpmSampler(new DdpmSamplerOptions { Method = SamplingMethod.Ddpm }).GetTimesteps(t1000).Should().HaveCount(1000);
-        new DdpmSampler().GetTimesteps(t1000).Should().HaveCount(50, "a UNet is sampled with DDIM-50 by default");
+        new DdpmSampler().GetTimesteps(t1000).Should().HaveCount(20, "a UNet is sampled with DPM-Solver++(2M) in 20 steps by default");
         new DdpmSampler().GetTimesteps(notebook).Should().HaveCount(300, "the notebook's SimpleUNet with DDPM through every step");
     }
 

@@ -1,4 +1,5 @@
 using Ddpm.Core.Sampling;
+using Ddpm.Core.Sampling.Methods;
 using Ddpm.Core.Tests.TestSupport;
 using FluentAssertions;
 using Microsoft.Extensions.Options;
@@ -148,7 +149,7 @@ public sealed class DdpmSamplerTests
     }
 
     [Fact]
-    public void Null_options_follow_the_model_the_notebook_network_as_the_notebook_samples_and_a_UNet_with_DDIM_50()
+    public void Null_options_follow_the_model_the_notebook_network_as_the_notebook_samples_and_a_UNet_with_DPM_Solver_2M_in_20_steps()
     {
         using DdpmModel notebook = TinyModels.Untrained();
         using DdpmModel unet = TinyModels.UntrainedUNet();
@@ -159,18 +160,21 @@ public sealed class DdpmSamplerTests
         SamplingDefaults.ClipPredictedSample(notebook).Should().BeFalse();
         SamplingDefaults.BatchNormMode(notebook).Should().Be(BatchNormMode.BatchStatistics);
 
-        SamplingDefaults.Method(unet).Should().Be(SamplingMethod.Ddim);
+        SamplingDefaults.Method(unet).Should().Be(SamplingMethod.DpmSolverPlusPlus2M, "it beat DDIM-50 on the quality bar's model (docs/sampling.md)");
+        SamplingDefaults.Steps(SamplingMethod.DpmSolverPlusPlus2M, 1000).Should().Be(20);
         SamplingDefaults.Steps(SamplingMethod.Ddim, 1000).Should().Be(50);
         SamplingDefaults.ClampEachStep(unet, SamplingMethod.Ddpm).Should().BeFalse();
         SamplingDefaults.ClipPredictedSample(unet).Should().BeTrue();
         SamplingDefaults.BatchNormMode(unet).Should().Be(BatchNormMode.RunningStatistics);
 
-        // The sampler applies them: with the defaults, the UNet visits DDIM's 20 (= min(50, T)) steps and the
-        // notebook's network draws exactly what the explicit notebook settings draw.
-        var visited = new List<int>();
-        using (Tensor images = new DdpmSampler(new DdpmSamplerOptions { Seed = 3 }).Sample(unet, 1, s => visited.Add(s.Timestep)))
+        // The sampler applies them: with the defaults, the UNet is sampled by DPM-Solver++(2M), exactly as when it
+        // is named, and the notebook's network draws exactly what the explicit notebook settings draw.
+        var defaultSampler = new DdpmSampler(new DdpmSamplerOptions { Seed = 3, Steps = 6 });
+        defaultSampler.MethodFor(unet).Should().BeOfType<DpmSolverPlusPlus2MMethod>();
+        using (Tensor images = defaultSampler.Sample(unet, 2))
+        using (Tensor named = new DdpmSampler(new DdpmSamplerOptions { Seed = 3, Steps = 6, Method = SamplingMethod.DpmSolverPlusPlus2M }).Sample(unet, 2))
         {
-            visited.Should().HaveCount(20);
+            images.IsIdenticalTo(named).Should().BeTrue();
         }
 
         using Tensor byDefault = new DdpmSampler(new DdpmSamplerOptions { Seed = 3 }).Sample(notebook, 2);
