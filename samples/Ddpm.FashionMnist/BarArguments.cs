@@ -86,14 +86,11 @@ internal sealed record BarArguments
         return result;
     }
 
-    /// <summary>The built-in method whose own name (<see cref="Ddpm.Core.Sampling.Methods.ISamplingMethod.Name"/>) is <paramref name="text"/>.</summary>
-    private static SamplingMethod ParseSampler(string text)
-    {
-        Dictionary<string, SamplingMethod> byName = Enum.GetValues<SamplingMethod>().ToDictionary(method => SamplingMethods.Create(method).Name);
-        return byName.TryGetValue(text, out SamplingMethod method)
+    /// <summary>The built-in method named <paramref name="text"/> (<see cref="SamplingMethods.ByName"/>).</summary>
+    private static SamplingMethod ParseSampler(string text) =>
+        SamplingMethods.ByName.TryGetValue(text, out SamplingMethod method)
             ? method
-            : throw new ArgumentException($"--sampler is '{text}'; use one of {string.Join(", ", byName.Keys)}.");
-    }
+            : throw new ArgumentException($"--sampler is '{text}'; use one of {string.Join(", ", SamplingMethods.ByName.Keys)}.");
 
     private static int Integer(string name, string text, int min, int max) =>
         int.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out int value) && value >= min && value <= max

@@ -68,24 +68,20 @@ internal static class SamplerQuality
     /// <summary>One row of the table: a method, its step count and the spacing, written <c>euler-a-20</c> or <c>euler-a-20-karras</c>.</summary>
     private sealed record Row(SamplingMethod Method, int Steps, TimestepSpacing Spacing)
     {
-        // Each built-in method by the name its own object gives (ISamplingMethod.Name: ddim, dpm++2m, euler-a, ...).
-        private static readonly Dictionary<string, SamplingMethod> Methods =
-            Enum.GetValues<SamplingMethod>().ToDictionary(method => SamplingMethods.Create(method).Name);
-
         public static Row Parse(string text)
         {
             bool karras = text.EndsWith("-karras", StringComparison.Ordinal);
             string plain = karras ? text[..^"-karras".Length] : text;
             int dash = plain.LastIndexOf('-');
-            if (dash < 1 || !Methods.TryGetValue(plain[..dash], out SamplingMethod method) || !int.TryParse(plain[(dash + 1)..], out int steps) || steps < 1)
+            if (dash < 1 || !SamplingMethods.ByName.TryGetValue(plain[..dash], out SamplingMethod method) || !int.TryParse(plain[(dash + 1)..], out int steps) || steps < 1)
             {
-                throw new ArgumentException($"--rows has '{text}'; write METHOD-STEPS[-karras] with METHOD one of {string.Join(", ", Methods.Keys)}, for example euler-a-20 or heun-20-karras.");
+                throw new ArgumentException($"--rows has '{text}'; write METHOD-STEPS[-karras] with METHOD one of {string.Join(", ", SamplingMethods.ByName.Keys)}, for example euler-a-20 or heun-20-karras.");
             }
 
             return new Row(method, steps, karras ? TimestepSpacing.Karras : TimestepSpacing.Trailing);
         }
 
         public override string ToString() =>
-            $"{Methods.First(pair => pair.Value == Method).Key}-{Steps}{(Spacing == TimestepSpacing.Karras ? "-karras" : string.Empty)}";
+            $"{SamplingMethods.Create(Method).Name}-{Steps}{(Spacing == TimestepSpacing.Karras ? "-karras" : string.Empty)}";
     }
 }

@@ -50,15 +50,8 @@ internal static class CliNames
         ["bf16"] = TrainingPrecision.BFloat16,
     };
 
-    public static readonly IReadOnlyDictionary<string, SamplingMethod> Samplers = new Dictionary<string, SamplingMethod>
-    {
-        ["ddpm"] = SamplingMethod.Ddpm,
-        ["ddim"] = SamplingMethod.Ddim,
-        ["dpm++2m"] = SamplingMethod.DpmSolverPlusPlus2M,
-        ["euler"] = SamplingMethod.Euler,
-        ["euler-a"] = SamplingMethod.EulerAncestral,
-        ["heun"] = SamplingMethod.Heun,
-    };
+    /// <summary>The built-in methods by their own names (ddpm, ddim, dpm++2m, euler, euler-a, heun), from the library.</summary>
+    public static readonly IReadOnlyDictionary<string, SamplingMethod> Samplers = SamplingMethods.ByName;
 
     public static readonly IReadOnlyDictionary<string, TimestepSpacing> Spacings = new Dictionary<string, TimestepSpacing>
     {

@@ -5,6 +5,14 @@ namespace Ddpm.Core.Sampling;
 /// <summary>The built-in methods behind <see cref="SamplingMethod"/>, which configuration files can name; code can pass any <see cref="ISamplingMethod"/> as <see cref="DdpmSamplerOptions.CustomMethod"/>.</summary>
 public static class SamplingMethods
 {
+    /// <summary>
+    /// Each built-in method by the name its own object gives (<see cref="ISamplingMethod.Name"/>: ddpm, ddim, dpm++2m,
+    /// euler, euler-a, heun), in the order of <see cref="SamplingMethod"/>: for command lines and configuration that
+    /// name a method.
+    /// </summary>
+    public static IReadOnlyDictionary<string, SamplingMethod> ByName { get; } =
+        Enum.GetValues<SamplingMethod>().ToDictionary(method => Create(method).Name);
+
     /// <summary>The method a <see cref="SamplingMethod"/> names, with the options' η and variance where it takes them.</summary>
     /// <param name="method">The method.</param>
     /// <param name="eta">DDIM's η (and Euler ancestral's, when above 0).</param>
