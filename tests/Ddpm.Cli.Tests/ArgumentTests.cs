@@ -30,6 +30,8 @@ public sealed class ArgumentTests
     [InlineData("--lr-schedule linear", "--lr-schedule is 'linear'; use constant or cosine.")]
     [InlineData("--warmup-steps -5", "--warmup-steps: WarmupSteps is -5*")]
     [InlineData("--sampling-steps 0", "--sampling-steps: Steps is 0*")]
+    [InlineData("--ema-max-decay 1", "--ema-max-decay: Ema.MaxDecay is 1; it must lie in ?0, 1)*")]
+    [InlineData("--ema-power 0", "--ema-power: Ema.Power is 0; it must lie in (0, 10]*")]
     public void Bad_train_flags_exit_2_with_one_line_naming_the_flag(string flags, string message)
     {
         CliRun run = CliRun.Of(["train", .. flags.Split(' ')]);
@@ -158,6 +160,18 @@ public sealed class ArgumentTests
         options.Should().BeEquivalentTo(new { LearningRateSchedule = LearningRateSchedule.Cosine, WarmupSteps = 100L, Precision = TrainingPrecision.Float32 });
         settings.ToPatch().Should().BeEquivalentTo(new { LearningRateSchedule = "cosine", WarmupSteps = (long?)100, Precision = "fp32" }, "options.json reproduces them");
         Resolve().CreateTrainerOptions(null, Ddpm.Core.Kernels.CpuKernelPath.Auto).Precision.Should().Be(TrainingPrecision.Auto);
+    }
+
+    [Fact]
+    public void Ema_flags_reach_the_trainer_options_and_default_to_the_library()
+    {
+        TrainSettings settings = Resolve("--ema-max-decay", "0.99", "--ema-power", "0.5");
+
+        EmaOptions ema = settings.CreateTrainerOptions(null, Ddpm.Core.Kernels.CpuKernelPath.Auto).Ema;
+
+        ema.Should().BeEquivalentTo(new { Enabled = true, MaxDecay = 0.99, Power = 0.5 });
+        settings.ToPatch().Should().BeEquivalentTo(new { EmaMaxDecay = (double?)0.99, EmaPower = (double?)0.5 }, "options.json reproduces them");
+        Resolve().CreateTrainerOptions(null, Ddpm.Core.Kernels.CpuKernelPath.Auto).Ema.Should().BeEquivalentTo(new EmaOptions(), "without the flags the library's defaults hold");
     }
 
     [Fact]

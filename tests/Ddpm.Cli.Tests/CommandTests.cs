@@ -159,6 +159,24 @@ public sealed class CommandTests(TrainedRunFixture trained) : IClassFixture<Trai
     }
 
     [Fact]
+    public void Weights_network_samples_from_the_trained_weights_instead_of_their_average()
+    {
+        using var folder = new TempFolder();
+
+        CliRun ema = CliRun.Of("sample", "--model", trained.Output, "--count", "2", "--steps", "2", "--seed", "5", "--out", folder.File("ema.png"), "--json");
+        CliRun network = CliRun.Of("sample", "--model", trained.Output, "--count", "2", "--steps", "2", "--seed", "5", "--weights", "network", "--out", folder.File("network.png"), "--json");
+        CliRun bad = CliRun.Of("sample", "--model", trained.Output, "--weights", "raw");
+
+        ema.ExitCode.Should().Be(0, ema.ToString());
+        network.ExitCode.Should().Be(0, network.ToString());
+        JsonDocument.Parse(ema.Output).RootElement.GetProperty("weights").GetString().Should().Be("ema");
+        JsonDocument.Parse(network.Output).RootElement.GetProperty("weights").GetString().Should().Be("network");
+        File.ReadAllBytes(folder.File("network.png")).Should().NotEqual(File.ReadAllBytes(folder.File("ema.png")), "after 4 steps the average (decay 0.65) still differs from the weights");
+        bad.ExitCode.Should().Be(2);
+        bad.Error.Should().Contain("--weights is 'raw'; use ema or network.");
+    }
+
+    [Fact]
     public void Info_describes_the_checkpoint()
     {
         CliRun table = CliRun.Of("info", Path.Combine(trained.Output, "model.ddpm"));

@@ -23,6 +23,12 @@ internal static class SampleCommand
         DefaultValueFactory = _ => "trailing",
     };
 
+    private static readonly Option<string> Weights = new("--weights")
+    {
+        Description = "ema (the moving average of the weights, when the model has one) or network (the trained weights themselves).",
+        DefaultValueFactory = _ => "ema",
+    };
+
     private static readonly Option<double> Eta = new("--eta") { Description = "DDIM's eta: 0 deterministic, 1 as noisy as DDPM.", DefaultValueFactory = _ => 0 };
     private static readonly Option<int?> Seed = SharedOptions.Seed();
     private static readonly Option<string> Out = new("--out") { Description = "The grid PNG to write.", DefaultValueFactory = _ => "samples.png" };
@@ -36,7 +42,7 @@ internal static class SampleCommand
     {
         var command = new Command("sample", "Draw images from a trained model and write them as a grid (and one PNG each with --individual).")
         {
-            Model, Count, Sampler, Steps, Spacing, Eta, Seed, Out, Individual, Device, Threads, BatchSize, Json,
+            Model, Count, Sampler, Steps, Spacing, Weights, Eta, Seed, Out, Individual, Device, Threads, BatchSize, Json,
         };
         command.SetAction(parse => runner(parse, cli => Run(cli, parse)));
         return command;
@@ -57,6 +63,8 @@ internal static class SampleCommand
         SamplingMethod? sampler = parse.GetValue(Sampler) is string name ? CliNames.Parse(CliNames.Samplers, name, "--sampler") : null;
         string spacingName = parse.GetValue(Spacing)!;
         TimestepSpacing spacing = CliNames.Parse(CliNames.Spacings, spacingName, "--spacing");
+        string weights = parse.GetValue(Weights)!;
+        Check(weights is "ema" or "network", $"--weights is '{weights}'; use ema or network.");
         string path = ModelLocator.Resolve(parse.GetValue(Model)!, "--model");
         string device = parse.GetValue(Device) ?? "cpu";
 
@@ -70,6 +78,7 @@ internal static class SampleCommand
         DdpmSamplerOptions options = SamplerOptions.Create(sampler, steps, eta, seed, Math.Min(batchSize, count), device, threads);
         options.CpuKernels = cli.CpuKernels;
         options.Spacing = spacing;
+        options.Weights = weights == "network" ? ModelWeights.Trained : ModelWeights.Ema;
         var ddpmSampler = new DdpmSampler(options, cli.Logging.CreateLogger<DdpmSampler>());
         string grid = Path.GetFullPath(parse.GetValue(Out)!);
         bool json = parse.GetValue(Json);
@@ -93,7 +102,7 @@ internal static class SampleCommand
 
         if (json)
         {
-            var summary = new { model = path, count, grid, individual, sampler = methodName, steps = stepCount, spacing = spacingName, timesteps, eta, seed, device, seconds = Math.Round(elapsed.TotalSeconds, 2) };
+            var summary = new { model = path, count, grid, individual, sampler = methodName, steps = stepCount, spacing = spacingName, weights = model.EmaNetwork is null ? "network" : weights, timesteps, eta, seed, device, seconds = Math.Round(elapsed.TotalSeconds, 2) };
             cli.WriteJson(summary);
         }
 

@@ -31,6 +31,8 @@ internal static class TrainCommand
     private static readonly Option<double?> LearningRate = new("--lr") { Description = "Adam's learning rate. Default: 1e-3." };
     private static readonly Option<string?> LearningRateSchedule = new("--lr-schedule") { Description = "constant (default, the notebook) or cosine (decay to 0 at the last step, after the warm-up)." };
     private static readonly Option<long?> WarmupSteps = new("--warmup-steps") { Description = "Steps of linear learning-rate warm-up from 0. Default: 0." };
+    private static readonly Option<double?> EmaMaxDecay = new("--ema-max-decay") { Description = "Largest decay of the moving average of the weights that model.ddpm samples from, 0 to below 1. Default: 0.9999; 0 samples from the trained weights themselves." };
+    private static readonly Option<double?> EmaPower = new("--ema-power") { Description = "Power of the average's decay warm-up, 1 - (1 + step)^-power, above 0 and at most 10: the average spans about step^power steps. Default: 0.75 (about 200 steps at the end of a 1,200-step run)." };
     private static readonly Option<string?> Schedule = SharedOptions.Schedule();
     private static readonly Option<int?> Timesteps = SharedOptions.Timesteps();
     private static readonly Option<string?> Loss = new("--loss") { Description = "Loss on the predicted noise: l2 (default, DDPM), l1 (seed: the notebook) or huber." };
@@ -50,7 +52,7 @@ internal static class TrainCommand
         var command = new Command("train", "Train a DDPM and write checkpoints/, model.ddpm, samples.png, forward.png, denoising.png, loss.png, loss.csv and options.json.")
         {
             Data, Out, Preset, Config, Model, UNet, ImageSize, Channels, Epochs, Steps, BatchSize, LearningRate, LearningRateSchedule, WarmupSteps,
-            Schedule, Timesteps, Loss, Precision, Device, Threads, Seed, Samples, Sampler, SamplingSteps, CheckpointInterval, Resume, Json,
+            EmaMaxDecay, EmaPower, Schedule, Timesteps, Loss, Precision, Device, Threads, Seed, Samples, Sampler, SamplingSteps, CheckpointInterval, Resume, Json,
         };
         command.SetAction(parse => runner(parse, cli => Run(cli, Resolve(parse), parse.GetValue(Resume), parse.GetValue(Json))));
         return command;
@@ -83,6 +85,8 @@ internal static class TrainCommand
             LearningRate = parse.GetValue(LearningRate),
             LearningRateSchedule = parse.GetValue(LearningRateSchedule),
             WarmupSteps = parse.GetValue(WarmupSteps),
+            EmaMaxDecay = parse.GetValue(EmaMaxDecay),
+            EmaPower = parse.GetValue(EmaPower),
             Schedule = parse.GetValue(Schedule),
             Timesteps = parse.GetValue(Timesteps),
             Loss = parse.GetValue(Loss),

@@ -40,6 +40,12 @@ internal sealed record TrainSettings
     /// <summary>Steps of linear learning-rate warm-up from 0.</summary>
     public long WarmupSteps { get; init; }
 
+    /// <summary>The largest decay of the weights' moving average (0 samples from the trained weights themselves).</summary>
+    public double EmaMaxDecay { get; init; } = 0.9999;
+
+    /// <summary>The power of the average's decay warm-up, 1 - (1 + step)^-power: larger averages over more steps.</summary>
+    public double EmaPower { get; init; } = 0.75;
+
     public ScheduleChoice Schedule { get; init; } = ScheduleChoice.Linear;
 
     public int Timesteps { get; init; } = 1000;
@@ -102,6 +108,8 @@ internal sealed record TrainSettings
         LearningRate = patch.LearningRate ?? LearningRate,
         LearningRateSchedule = patch.LearningRateSchedule is null ? LearningRateSchedule : CliNames.LearningRateSchedules[patch.LearningRateSchedule],
         WarmupSteps = patch.WarmupSteps ?? WarmupSteps,
+        EmaMaxDecay = patch.EmaMaxDecay ?? EmaMaxDecay,
+        EmaPower = patch.EmaPower ?? EmaPower,
         Schedule = patch.Schedule is null ? Schedule : CliNames.Schedules[patch.Schedule],
         Timesteps = patch.Timesteps ?? Timesteps,
         Loss = patch.Loss is null ? Loss : CliNames.Losses[patch.Loss],
@@ -130,6 +138,8 @@ internal sealed record TrainSettings
         LearningRate = LearningRate,
         LearningRateSchedule = CliNames.Name(CliNames.LearningRateSchedules, LearningRateSchedule),
         WarmupSteps = WarmupSteps,
+        EmaMaxDecay = EmaMaxDecay,
+        EmaPower = EmaPower,
         Schedule = CliNames.Name(CliNames.Schedules, Schedule),
         Timesteps = Timesteps,
         Loss = CliNames.Name(CliNames.Losses, Loss),
@@ -169,6 +179,7 @@ internal sealed record TrainSettings
         LearningRate = LearningRate,
         LearningRateSchedule = LearningRateSchedule,
         WarmupSteps = WarmupSteps,
+        Ema = new EmaOptions { MaxDecay = EmaMaxDecay, Power = EmaPower },
         Schedule = CreateSchedule(),
         Timesteps = Timesteps,
         Loss = Loss,

@@ -58,6 +58,12 @@ internal sealed record TrainSettingsPatch
     [JsonPropertyName("warmup-steps")]
     public long? WarmupSteps { get; init; }
 
+    [JsonPropertyName("ema-max-decay")]
+    public double? EmaMaxDecay { get; init; }
+
+    [JsonPropertyName("ema-power")]
+    public double? EmaPower { get; init; }
+
     [JsonPropertyName("schedule")]
     public string? Schedule { get; init; }
 
@@ -208,6 +214,8 @@ internal sealed record TrainSettingsPatch
         ["LearningRate"] = "lr",
         ["LearningRateSchedule"] = "lr-schedule",
         ["WarmupSteps"] = "warmup-steps",
+        ["Ema.MaxDecay"] = "ema-max-decay",
+        ["Ema.Power"] = "ema-power",
         ["Timesteps"] = "timesteps",
         ["Loss"] = "loss",
         ["Precision"] = "precision",
