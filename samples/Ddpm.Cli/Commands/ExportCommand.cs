@@ -6,6 +6,7 @@ using Ddpm.Core;
 using Ddpm.Core.Checkpoints;
 using Ddpm.Core.Interop;
 using Ddpm.Core.Kernels;
+using Ddpm.Core.Sampling;
 using Spectre.Console;
 using static TorchSharp.torch;
 
@@ -37,14 +38,9 @@ internal static class ExportCommand
             throw new UsageException($"--out '{output}' must end in .pt, .pth, .bin or .safetensors.");
         }
 
-        string weights = parse.GetValue(Weights)!;
-        if (weights is not ("ema" or "network"))
-        {
-            throw new UsageException($"--weights is '{weights}'; use ema or network.");
-        }
-
+        ModelWeights weights = CliNames.Parse(CliNames.Weights, parse.GetValue(Weights)!, "--weights");
         using DdpmModel model = DdpmModel.Load(ModelLocator.Resolve(parse.GetValue(Model)!, "--model"));
-        nn.Module<Tensor, Tensor, Tensor> network = weights == "ema" && model.EmaNetwork is not null ? model.EmaNetwork : model.Network;
+        nn.Module<Tensor, Tensor, Tensor> network = weights == ModelWeights.Ema && model.EmaNetwork is not null ? model.EmaNetwork : model.Network;
         var metadata = new Dictionary<string, string>
         {
             ["format"] = "pt",
@@ -52,7 +48,7 @@ internal static class ExportCommand
             ["ddpm.architecture"] = model.Configuration?.Architecture ?? "custom",
             ["ddpm.image_shape"] = model.ImageShape.ToString(),
             ["ddpm.timesteps"] = model.Scheduler.Timesteps.ToString(CultureInfo.InvariantCulture),
-            ["ddpm.weights"] = network == model.EmaNetwork ? "ema" : "network",
+            ["ddpm.weights"] = CliNames.Name(CliNames.Weights, network == model.EmaNetwork ? ModelWeights.Ema : ModelWeights.Trained),
         };
         Dictionary<string, Tensor> weightsByName = network.state_dict();
         WeightFiles.Write(output, weightsByName, metadata);

@@ -63,8 +63,7 @@ internal static class SampleCommand
         SamplingMethod? sampler = parse.GetValue(Sampler) is string name ? CliNames.Parse(CliNames.Samplers, name, "--sampler") : null;
         string spacingName = parse.GetValue(Spacing)!;
         TimestepSpacing spacing = CliNames.Parse(CliNames.Spacings, spacingName, "--spacing");
-        string weights = parse.GetValue(Weights)!;
-        Check(weights is "ema" or "network", $"--weights is '{weights}'; use ema or network.");
+        ModelWeights weights = CliNames.Parse(CliNames.Weights, parse.GetValue(Weights)!, "--weights");
         string path = ModelLocator.Resolve(parse.GetValue(Model)!, "--model");
         string device = parse.GetValue(Device) ?? "cpu";
 
@@ -78,7 +77,7 @@ internal static class SampleCommand
         DdpmSamplerOptions options = SamplerOptions.Create(sampler, steps, eta, seed, Math.Min(batchSize, count), device, threads);
         options.CpuKernels = cli.CpuKernels;
         options.Spacing = spacing;
-        options.Weights = weights == "network" ? ModelWeights.Trained : ModelWeights.Ema;
+        options.Weights = weights;
         var ddpmSampler = new DdpmSampler(options, cli.Logging.CreateLogger<DdpmSampler>());
         string grid = Path.GetFullPath(parse.GetValue(Out)!);
         bool json = parse.GetValue(Json);
@@ -102,7 +101,7 @@ internal static class SampleCommand
 
         if (json)
         {
-            var summary = new { model = path, count, grid, individual, sampler = methodName, steps = stepCount, spacing = spacingName, weights = model.EmaNetwork is null ? "network" : weights, timesteps, eta, seed, device, seconds = Math.Round(elapsed.TotalSeconds, 2) };
+            var summary = new { model = path, count, grid, individual, sampler = methodName, steps = stepCount, spacing = spacingName, weights = CliNames.Name(CliNames.Weights, model.EmaNetwork is null ? ModelWeights.Trained : weights), timesteps, eta, seed, device, seconds = Math.Round(elapsed.TotalSeconds, 2) };
             cli.WriteJson(summary);
         }
 

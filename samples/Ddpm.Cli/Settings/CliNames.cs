@@ -61,6 +61,13 @@ internal static class CliNames
         ["karras"] = TimestepSpacing.Karras,
     };
 
+    /// <summary>Which weights of a model <c>sample</c> and <c>export</c> use: the moving average (the trained weights when there is none) or the trained ones.</summary>
+    public static readonly IReadOnlyDictionary<string, ModelWeights> Weights = new Dictionary<string, ModelWeights>
+    {
+        ["ema"] = ModelWeights.Ema,
+        ["network"] = ModelWeights.Trained,
+    };
+
     public static readonly IReadOnlyDictionary<string, RunPreset> Presets = new Dictionary<string, RunPreset>
     {
         ["default"] = RunPreset.Default,

@@ -41,10 +41,10 @@ internal sealed record TrainSettings
     public long WarmupSteps { get; init; }
 
     /// <summary>The largest decay of the weights' moving average (0 samples from the trained weights themselves).</summary>
-    public double EmaMaxDecay { get; init; } = 0.9999;
+    public double EmaMaxDecay { get; init; } = new EmaOptions().MaxDecay;
 
     /// <summary>The power of the average's decay warm-up, 1 - (1 + step)^-power: larger averages over more steps.</summary>
-    public double EmaPower { get; init; } = 0.75;
+    public double EmaPower { get; init; } = new EmaOptions().Power;
 
     public ScheduleChoice Schedule { get; init; } = ScheduleChoice.Linear;
 
