@@ -12,7 +12,9 @@ namespace Ddpm.Core.Tests.Interop;
 
 /// <summary>
 /// The notebook's sampling loop (T = 300, DDPM, clamped every step) run by PyTorch with recorded
-/// noise (tests/reference/simple_unet_reference.py), against DdpmSampler fed the same noise.
+/// noise (tests/reference/simple_unet_reference.py), against DdpmSampler fed the same noise, within
+/// <see cref="ReferenceTolerance.NotebookTrajectory"/> at every kept step (clamping keeps 300 steps from amplifying
+/// the rounding).
 /// </summary>
 [Collection(TensorLeakCollection.Name)]
 public sealed class NotebookTrajectoryTests
@@ -49,20 +51,20 @@ public sealed class NotebookTrajectoryTests
             },
         };
         var kept = fixture.Keys.Where(k => k.StartsWith("x.", StringComparison.Ordinal)).ToDictionary(k => int.Parse(k[2..], System.Globalization.CultureInfo.InvariantCulture), k => fixture[k]);
-        var errors = new Dictionary<int, float>();
+        var compared = new List<int>();
 
         using Tensor images = sampler.Sample(model, 2, step =>
         {
             if (kept.TryGetValue(step.Timestep, out Tensor? expected))
             {
-                errors[step.Timestep] = (step.Sample - expected).abs().max().item<float>();
+                step.Sample.ShouldMatchReference(expected, ReferenceTolerance.NotebookTrajectory, $"the notebook trajectory after the step at t = {step.Timestep}");
+                compared.Add(step.Timestep);
             }
         });
 
         draws.Should().BeEmpty("every recorded draw is used once");
-        errors.Keys.Should().BeEquivalentTo(kept.Keys, "the trajectory is compared at every kept step ({0})", string.Join(", ", kept.Keys.Order()));
-        errors.Should().AllSatisfy(e => e.Value.Should().BeLessThan(1e-3f, $"x after the step at t = {e.Key}"));
-        (images - kept[0]).abs().max().item<float>().Should().BeLessThan(1e-3f);
+        compared.Should().BeEquivalentTo(kept.Keys, "the trajectory is compared at every kept step ({0})", string.Join(", ", kept.Keys.Order()));
+        images.ShouldMatchReference(kept[0], ReferenceTolerance.NotebookTrajectory, "the notebook's final images");
         images.abs().max().item<float>().Should().BeGreaterThan(0.1f, "the comparison is of real images, not of zeros");
     }
 }

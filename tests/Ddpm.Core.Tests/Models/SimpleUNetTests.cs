@@ -57,10 +57,7 @@ public sealed class SimpleUNetTests
         using var noGrad = no_grad();
         using Tensor output = network.call(fixture["input.x"], fixture["input.t"]);
 
-        Tensor expected = fixture[outputName];
-        output.shape.Should().Equal(expected.shape);
-        double maxError = (output - expected).abs().max().item<float>();
-        maxError.Should().BeLessThan(1e-4, "our network with the notebook's weights must match PyTorch's {0}", outputName);
+        output.ShouldMatchReference(fixture[outputName], ReferenceTolerance.SimpleUNetOutputs, $"our network with the notebook's weights against PyTorch's {outputName}");
     }
 
     [Theory]

@@ -15,7 +15,8 @@ namespace Ddpm.Core.Tests.Sampling;
 /// <summary>
 /// Each sampling method against a PyTorch trajectory written from the papers' equations
 /// (tests/reference/samplers_reference.py): the notebook's small SimpleUNet, 10 trailing steps of T = 300, the same
-/// x_T and recorded noise; every state after every step must match within 1e-4. <c>euler-a-karras</c> is Euler ancestral
+/// x_T and recorded noise; every state after every step must match within
+/// <see cref="ReferenceTolerance.SamplerStates"/>. <c>euler-a-karras</c> is Euler ancestral
 /// on Karras spacing, whose timesteps the reference computes on its own.
 /// </summary>
 [Collection(TensorLeakCollection.Name)]
@@ -59,8 +60,7 @@ public sealed class SamplerGoldenTests
         states.Should().HaveCount(10);
         for (int i = 0; i < 10; i++)
         {
-            using Tensor error = (states[i] - expected[i]).abs().max();
-            error.item<float>().Should().BeLessThan(1e-4f, $"{name}, state after step {i}");
+            states[i].ShouldMatchReference(expected[i], ReferenceTolerance.SamplerStates, $"{name}, state after step {i}");
         }
 
         states.ForEach(s => s.Dispose());
