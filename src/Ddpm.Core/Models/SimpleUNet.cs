@@ -17,7 +17,7 @@ namespace Ddpm.Core.Models;
 /// network samples poorly; <see cref="Sampling.DdpmSamplerOptions.BatchNormMode"/> selects batch
 /// statistics, as the notebook effectively does. The improved UNet does not have this problem.
 /// </remarks>
-public sealed class SimpleUNet : nn.Module<Tensor, Tensor, Tensor>
+public sealed class SimpleUNet : nn.Module<Tensor, Tensor, Tensor>, IInferenceForwardNetwork
 {
     [ComponentName(Name = "time_mlp")]
     private readonly Sequential _timeMlp;

@@ -58,10 +58,10 @@ internal sealed class SimpleUNetBlock : nn.Module<Tensor, Tensor, Tensor>
     public override Tensor forward(Tensor x, Tensor timeEmbedding)
     {
         using var scope = NewDisposeScope();
-        Tensor h = _bnorm1.call(_relu.call(_conv1.call(x)));
+        Tensor h = InferenceForward.BatchNorm(_bnorm1, _relu.call(_conv1.call(x)));
         Tensor time = _relu.call(_timeMlp.call(timeEmbedding)).unsqueeze(-1).unsqueeze(-1);
         h = h + time;
-        h = _bnorm2.call(_relu.call(_conv2.call(h)));
+        h = InferenceForward.BatchNorm(_bnorm2, _relu.call(_conv2.call(h)));
         return _transform.call(h).MoveToOuterDisposeScope();
     }
 

@@ -13,7 +13,7 @@ namespace Ddpm.Core.Models;
 /// concatenates every skip connection. Output layers start at zero, so an untrained network predicts 0.
 /// Unlike <see cref="SimpleUNet"/>, it has no BatchNorm: it samples the same in eval mode as it trains.
 /// </summary>
-public sealed class UNet : nn.Module<Tensor, Tensor, Tensor>, IClassConditionalNetwork
+public sealed class UNet : nn.Module<Tensor, Tensor, Tensor>, IClassConditionalNetwork, IInferenceForwardNetwork
 {
     [ComponentName(Name = "time_embed")]
     private readonly Sequential _timeEmbedding;

@@ -19,7 +19,8 @@ namespace Ddpm.Core.Sampling;
 /// al. 2021) in 50 steps with x̂_0 clipped. Options choose the method, fewer steps with a
 /// timestep spacing, the variance, x̂_0 clipping or dynamic thresholding. Each step goes from its
 /// timestep to the actual previous one in the list, whatever the spacing. Sampling never changes the
-/// model: training flags and BatchNorm statistics are restored.
+/// model, and one model may be sampled from any number of threads at once, each call giving the images it
+/// gives alone (docs/sampling.md, "Sampling from many threads"). A sampler is immutable and may be shared.
 /// </summary>
 public sealed class DdpmSampler
 {
@@ -138,7 +139,7 @@ public sealed class DdpmSampler
             }
 
             using var generator = new Generator((ulong)seed, device);
-            using var mode = new NetworkModeScope(network, batchNormMode);
+            using IDisposable mode = NetworkModeScope.Enter(network, batchNormMode);
             using var noGrad = no_grad();
             var run = new Run(model, network, plan, timesteps, generator, batchCount, onStep, progress, clock, cancellationToken);
             for (int batch = 0; batch < batchCount; batch++)
