@@ -10,6 +10,11 @@ internal sealed class Arguments
 
           soak           [--steps 5000] [--every 500]   train a small model; live tensors and RSS every N steps
           soak-sampling  [--images 2000]                sample in batches of 100; live tensors and RSS per batch
+          gc-stress      [--what train|ops] [--runs 5] [--steps 30] [--image-size 64] [--batch-size 8] [--seconds 60]
+                                                        beside a thread that collects garbage and runs finalizers without pause and a
+                                                        busy thread: N seeded Tiny-UNet training runs on 64x64 RGB, each sampling 4
+                                                        images (losses and images must agree; exit 1 otherwise), or TorchSharp's own
+                                                        operators for S seconds
           fault          [--kills 20] [--steps 3000] [--interval 10] [--dir DIR]
                                                         kill -9 a training child repeatedly; every resume must succeed
           presets        [--measure true] [--batch 64] [--steps 10] [--preset NAME] [--base-channels N]

@@ -33,6 +33,18 @@ try
                 break;
             }
 
+        case "gc-stress":
+            {
+                string what = options.String("what") ?? "train";
+                int runs = options.Int("runs", 5, 1);
+                int steps = options.Int("steps", 30, 1);
+                int imageSize = options.Int("image-size", 64, 8);
+                int batchSize = options.Int("batch-size", 8, 1);
+                int seconds = options.Int("seconds", 60, 1);
+                command = () => GcStress.Run(what, runs, steps, imageSize, batchSize, seconds);
+                break;
+            }
+
         case "soak-sampling":
             {
                 int images = options.Int("images", 2000, 1);

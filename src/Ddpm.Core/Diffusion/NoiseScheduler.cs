@@ -232,7 +232,7 @@ public sealed class NoiseScheduler : IDisposable
         CheckSameShape(xt, x0, nameof(x0));
         CheckTimesteps(t, xt);
         using var scope = NewDisposeScope();
-        Tensor mean = Extract(PosteriorMeanCoef1, t, xt) * x0 + Extract(PosteriorMeanCoef2, t, xt) * xt;
+        Tensor mean = (Extract(PosteriorMeanCoef1, t, xt) * x0).Plus(Extract(PosteriorMeanCoef2, t, xt) * xt);
         Tensor variance = Extract(PosteriorVariance, t, xt);
         Tensor logVariance = Extract(PosteriorLogVarianceClipped, t, xt);
         return new PosteriorDistribution(
@@ -336,7 +336,7 @@ public sealed class NoiseScheduler : IDisposable
     internal Tensor AddNoiseCore(Tensor x0, Tensor noise, Tensor t)
     {
         using var scope = NewDisposeScope();
-        return (Extract(SqrtAlphasCumprod, t, x0) * x0 + Extract(SqrtOneMinusAlphasCumprod, t, x0) * noise)
+        return (Extract(SqrtAlphasCumprod, t, x0) * x0).Plus(Extract(SqrtOneMinusAlphasCumprod, t, x0) * noise)
             .MoveToOuterDisposeScope();
     }
 
@@ -371,7 +371,7 @@ public sealed class NoiseScheduler : IDisposable
 
             // ε̂ = (x_t - √ᾱ x̂_0) / √(1-ᾱ).
             PredictionType.Sample => (output.alias(), (xt - a * output) / b),
-            _ => (a * xt - b * output, b * xt + a * output),
+            _ => (a * xt - b * output, (b * xt).Plus(a * output)),
         };
         return (start.MoveToOuterDisposeScope(), noise.MoveToOuterDisposeScope());
     }

@@ -32,7 +32,7 @@ public static class ImageTensors
             Tensor rgb = image.shape[0] == 1 ? image.expand(3, height, width) : image;
 
             // [-1, 1] -> [0, 255], rounded, in interleaved H x W x 3 order.
-            bytes = rgb.detach().to(ScalarType.Float32).clamp(-1, 1).add(1).mul(127.5).round()
+            bytes = rgb.detach().to(ScalarType.Float32).Clamp(-1, 1).Plus(1).Times(127.5).round()
                 .permute(1, 2, 0).contiguous().to(ScalarType.Byte).cpu().data<byte>().ToArray();
         }
 

@@ -134,13 +134,13 @@ public static class CpuKernelCheck
             Compare(
                 $"attention {heads}x{tokens}x{dimension}",
                 [q, k, v],
-                inputs => bmm(softmax(bmm(inputs[0], inputs[1].transpose(1, 2)) / Math.Sqrt(dimension), -1), inputs[2]),
+                inputs => bmm(softmax(bmm(inputs[0], inputs[1].transpose(1, 2)).Over(Math.Sqrt(dimension)), -1), inputs[2]),
                 ["forward", "query-grad", "key-grad", "value-grad"]);
         }
 
         /// <summary>Draws float64 values that the checked precision represents exactly, so both sides see the same inputs.</summary>
         private Tensor Draw(long[] shape, double scale = 1, double shift = 0) =>
-            (randn(shape, ScalarType.Float64, generator: generator) * scale + shift).to(type).to(ScalarType.Float64);
+            randn(shape, ScalarType.Float64, generator: generator).Times(scale).Plus(shift).to(type).to(ScalarType.Float64);
 
         private void Compare(string name, Tensor[] inputs, Func<Tensor[], Tensor> compute, string[] quantities, bool parametersFloat32 = false)
         {

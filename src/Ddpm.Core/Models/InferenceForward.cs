@@ -23,16 +23,32 @@ internal static class InferenceForward
     public static Scope Enter(bool batchStatistics) => t_current = new Scope(batchStatistics, t_current);
 
     /// <summary>
-    /// Applies <paramref name="norm"/> to <paramref name="input"/>: by the module's own training flag outside an inference
-    /// scope, and as the scope asks inside one (Ioffe &amp; Szegedy 2015, eq. 1: y = γ (x − μ) / √(σ² + ε) + β, with μ and
-    /// σ² the running statistics or the batch's).
+    /// Applies <paramref name="norm"/> to <paramref name="input"/> (Ioffe &amp; Szegedy 2015, eq. 1: y = γ (x − μ) / √(σ² + ε)
+    /// + β): inside an inference scope with the running statistics or the batch's, as the scope asks; outside one as the
+    /// module's training flag says, in training mode with the batch's statistics, updating the running ones (momentum) and
+    /// the batch count. The module's own forward is never called: it counts batches with a Scalar nothing keeps alive
+    /// (see <see cref="TensorScalars"/>).
     /// </summary>
-    public static Tensor BatchNorm(BatchNorm norm, Tensor input) => t_current switch
+    public static Tensor BatchNorm(BatchNorm norm, Tensor input)
     {
-        null => norm.call(input),
-        { BatchStatistics: true } => nn.functional.batch_norm(input, null, null, norm.weight, norm.bias, training: true, eps: norm.eps),
-        _ => nn.functional.batch_norm(input, norm.running_mean, norm.running_var, norm.weight, norm.bias, training: false, eps: norm.eps),
-    };
+        bool batchStatistics = t_current?.BatchStatistics ?? norm.training;
+        if (t_current is not null || !norm.training)
+        {
+            return batchStatistics
+                ? nn.functional.batch_norm(input, null, null, norm.weight, norm.bias, training: true, eps: norm.eps)
+                : nn.functional.batch_norm(input, norm.running_mean, norm.running_var, norm.weight, norm.bias, training: false, eps: norm.eps);
+        }
+
+        // Training mode, as BatchNorm's own forward: one more batch, and a momentum of 1/count where none is set.
+        double momentum = norm.momentum ?? 0.0;
+        if (norm.num_batches_tracked is Tensor count)
+        {
+            TensorScalars.Increment(count);
+            momentum = norm.momentum ?? 1.0 / count.item<long>();
+        }
+
+        return nn.functional.batch_norm(input, norm.running_mean, norm.running_var, norm.weight, norm.bias, training: true, momentum: momentum, eps: norm.eps);
+    }
 
     /// <summary>Applies <paramref name="dropout"/> outside an inference scope; inside one, returns the input itself.</summary>
     public static Tensor Dropout(Dropout dropout, Tensor input) => t_current is null ? dropout.call(input) : input;

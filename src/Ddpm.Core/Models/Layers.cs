@@ -17,7 +17,7 @@ internal static class Layers
         GroupNorm norm = nn.GroupNorm(groups, channels);
         using (no_grad())
         {
-            norm.weight.fill_(1);
+            norm.weight.fill_(TensorScalars.One);
             norm.bias!.zero_();
         }
 

@@ -57,10 +57,10 @@ internal sealed class ResidualBlock : nn.Module<Tensor, Tensor, Tensor>
         using var scope = NewDisposeScope();
         Tensor h = _conv1.call(nn.functional.silu(_norm1.call(x)));
         Tensor[] scaleShift = _timeProjection.call(nn.functional.silu(time)).unsqueeze(-1).unsqueeze(-1).chunk(2, dim: 1);
-        h = (_norm2.call(h) * (scaleShift[0] + 1)) + scaleShift[1];
+        h = (_norm2.call(h) * scaleShift[0].Plus(1)).Plus(scaleShift[1]);
         h = _conv2.call(InferenceForward.Dropout(_dropout, nn.functional.silu(h)));
         Tensor residual = _skip is null ? x : _skip.call(x);
-        return (residual + h).MoveToOuterDisposeScope();
+        return residual.Plus(h).MoveToOuterDisposeScope();
     }
 
     protected override void Dispose(bool disposing)

@@ -47,7 +47,7 @@ internal sealed class SelfAttention : nn.Module<Tensor, Tensor>
         Tensor qkv = _qkv.call(_norm.call(x)).reshape(batch, 3, _heads, headDim, height * width).permute(1, 0, 2, 4, 3);
         Tensor attended = nn.functional.scaled_dot_product_attention(qkv[0], qkv[1], qkv[2]);
         Tensor h = attended.permute(0, 1, 3, 2).reshape(batch, channels, height, width);
-        return (x + _projection.call(h)).MoveToOuterDisposeScope();
+        return x.Plus(_projection.call(h)).MoveToOuterDisposeScope();
     }
 
     protected override void Dispose(bool disposing)

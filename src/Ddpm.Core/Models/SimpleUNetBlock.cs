@@ -60,7 +60,7 @@ internal sealed class SimpleUNetBlock : nn.Module<Tensor, Tensor, Tensor>
         using var scope = NewDisposeScope();
         Tensor h = InferenceForward.BatchNorm(_bnorm1, _relu.call(_conv1.call(x)));
         Tensor time = _relu.call(_timeMlp.call(timeEmbedding)).unsqueeze(-1).unsqueeze(-1);
-        h = h + time;
+        h = h.Plus(time);
         h = InferenceForward.BatchNorm(_bnorm2, _relu.call(_conv2.call(h)));
         return _transform.call(h).MoveToOuterDisposeScope();
     }

@@ -25,7 +25,7 @@ internal sealed class SinusoidalPositionEmbedding : nn.Module<Tensor, Tensor>
         using var scope = NewDisposeScope();
         int half = _dim / 2;
         double scale = Math.Log(10000) / (half - 1);
-        Tensor frequencies = exp(arange(half, dtype: ScalarType.Float32, device: time.device) * -scale);
+        Tensor frequencies = exp(TensorScalars.Arange(half, ScalarType.Float32, time.device).Times(-scale));
         Tensor angles = time.to(ScalarType.Float32).unsqueeze(1) * frequencies.unsqueeze(0);
         Tensor embedding = cat([angles.sin(), angles.cos()], dim: -1);
         return (OutputType == ScalarType.Float32 ? embedding : embedding.to(OutputType)).MoveToOuterDisposeScope();

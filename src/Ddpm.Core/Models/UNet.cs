@@ -160,13 +160,13 @@ public sealed class UNet : nn.Module<Tensor, Tensor, Tensor>, IClassConditionalN
         Tensor time = _timeEmbedding.call(timestep);
         if (_classEmbedding is not null)
         {
-            Tensor labels = classLabels ?? full(new long[] { x.shape[0] }, ClassCount, dtype: ScalarType.Int64, device: x.device);
+            Tensor labels = classLabels ?? TensorScalars.Full([x.shape[0]], ClassCount, ScalarType.Int64, x.device);
             if (labels.dim() != 1 || labels.shape[0] != x.shape[0])
             {
                 throw new ArgumentException($"UNet expects one class label per image (shape [{x.shape[0]}]), not [{string.Join(", ", labels.shape)}].", nameof(classLabels));
             }
 
-            time = time + _classEmbedding.call(labels);
+            time = time.Plus(_classEmbedding.call(labels));
         }
 
         Tensor h = _convIn.call(x);

@@ -195,7 +195,7 @@ public sealed class DdpmSampler
             }
 
             using var scope = NewDisposeScope();
-            return x.clamp(-1, 1).cpu().MoveToOuterDisposeScope();
+            return x.Clamp(-1, 1).cpu().MoveToOuterDisposeScope();
         }
         finally
         {
@@ -212,7 +212,7 @@ public sealed class DdpmSampler
         Tensor next = solver.Step(new SolverStep(index, t, previous, x, start, noise, bounded));
         if (run.Plan.ClampEachStep)
         {
-            next = next.clamp(-1, 1);
+            next = next.Clamp(-1, 1);
         }
 
         return next.MoveToOuterDisposeScope();
@@ -222,14 +222,14 @@ public sealed class DdpmSampler
     private (Tensor Start, Tensor Noise, bool Bounded) Denoise(Run run, Tensor x, int t, long[]? labels)
     {
         NoiseScheduler scheduler = run.Model.Scheduler;
-        Tensor timestep = full(new long[] { x.shape[0] }, t, dtype: ScalarType.Int64, device: x.device);
+        Tensor timestep = TensorScalars.Full([x.shape[0]], t, ScalarType.Int64, x.device);
         Tensor output = Predict(run.Network, x, timestep, labels);
         (Tensor start, Tensor noise) = scheduler.SplitCore(run.Model.PredictionType, output, x, timestep);
         bool bounded = BoundStart(run, ref start);
         if (bounded)
         {
             // ε̂ consistent with the bounded x̂_0: x_t = √ᾱ x̂_0 + √(1-ᾱ) ε̂.
-            noise = (x - (Math.Sqrt(scheduler.AlphasCumprodValues[t]) * start)) / Math.Sqrt(1 - scheduler.AlphasCumprodValues[t]);
+            noise = (x - start.Times(Math.Sqrt(scheduler.AlphasCumprodValues[t]))).Over(Math.Sqrt(1 - scheduler.AlphasCumprodValues[t]));
         }
 
         return (start, noise, bounded);
@@ -249,10 +249,10 @@ public sealed class DdpmSampler
             return conditional.Forward(x, timestep, classes);
         }
 
-        Tensor none = full_like(classes, conditional.ClassCount);
+        Tensor none = TensorScalars.Full(classes.shape, conditional.ClassCount, classes.dtype, classes.device);
         Tensor both = conditional.Forward(cat([x, x]), cat([timestep, timestep]), cat([classes, none]));
         Tensor[] halves = both.chunk(2, dim: 0);
-        return halves[1] + (Options.GuidanceScale * (halves[0] - halves[1]));
+        return halves[1].Plus((halves[0] - halves[1]).Times(Options.GuidanceScale));
     }
 
     private void CheckClasses(DdpmModel model)
@@ -286,14 +286,14 @@ public sealed class DdpmSampler
     {
         if (run.Plan.ClipPredictedSample)
         {
-            start = start.clamp(-1, 1);
+            start = start.Clamp(-1, 1);
             return true;
         }
 
         if (Options.DynamicThresholdingPercentile is double percentile)
         {
             // s = max(1, quantile_p(|x̂_0|)) per sample; x̂_0 = clamp(x̂_0, -s, s) / s (Saharia et al. 2022, §2.3).
-            Tensor s = start.abs().flatten(1).quantile(tensor(percentile, dtype: start.dtype, device: start.device), dim: 1).clamp_min(1);
+            Tensor s = start.abs().flatten(1).quantile(tensor(percentile, dtype: start.dtype, device: start.device), dim: 1).ClampMin(1);
             s = s.view([-1, .. Enumerable.Repeat(1L, (int)start.dim() - 1)]);
             start = start.clamp(-s, s) / s;
             return true;

@@ -65,24 +65,24 @@ internal sealed class AdamOptimizer : IDisposable
                 if (_decoupled)
                 {
                     // AdamW: θ ← θ(1 − ηλ) before the Adam update.
-                    parameter.mul_(1 - (LearningRate * _weightDecay));
+                    parameter.TimesInPlace(1 - (LearningRate * _weightDecay));
                 }
                 else
                 {
                     // Adam's L2 penalty: g ← g + λθ.
-                    gradient = gradient.add(parameter, alpha: _weightDecay);
+                    gradient = gradient.Plus(parameter, alpha: _weightDecay);
                 }
             }
 
             // m ← β1 m + (1 − β1) g;  v ← β2 v + (1 − β2) g².
-            ExpAvg[i].mul_(_beta1).add_(gradient, alpha: 1 - _beta1);
-            ExpAvgSq[i].mul_(_beta2).addcmul_(gradient, gradient, value: 1 - _beta2);
+            ExpAvg[i].TimesInPlace(_beta1).PlusInPlace(gradient, alpha: 1 - _beta1);
+            ExpAvgSq[i].TimesInPlace(_beta2).AddProductInPlace(gradient, gradient, value: 1 - _beta2);
 
             // θ ← θ − η / (1 − β1^t) · m / (√v / √(1 − β2^t) + ε).
             double biasCorrection1 = 1 - Math.Pow(_beta1, t);
             double biasCorrection2 = 1 - Math.Pow(_beta2, t);
-            Tensor denominator = ExpAvgSq[i].sqrt().div_(Math.Sqrt(biasCorrection2)).add_(_epsilon);
-            parameter.addcdiv_(ExpAvg[i], denominator, value: -LearningRate / biasCorrection1);
+            Tensor denominator = ExpAvgSq[i].sqrt().OverInPlace(Math.Sqrt(biasCorrection2)).PlusInPlace(_epsilon);
+            parameter.AddQuotientInPlace(ExpAvg[i], denominator, value: -LearningRate / biasCorrection1);
         }
     }
 

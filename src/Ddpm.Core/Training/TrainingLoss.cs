@@ -21,15 +21,15 @@ internal static class TrainingLoss
         // diffusers' SDXL training scripts give it.
         Tensor perSample = Distance(options, predicted, target, nn.Reduction.None).flatten(1).mean([1]);
         Tensor alphaBar = scheduler.AlphasCumprod.index_select(0, t);
-        Tensor snr = alphaBar / (1 - alphaBar);
-        Tensor clipped = snr.clamp_max(gamma);
+        Tensor snr = alphaBar / alphaBar.SubtractedFrom(1);
+        Tensor clipped = snr.ClampMax(gamma);
         Tensor weight = options.Prediction switch
         {
             PredictionType.Epsilon => clipped / snr,
             PredictionType.Sample => clipped,
-            _ => clipped / (snr + 1),
+            _ => clipped / snr.Plus(1),
         };
-        weight = where(snr == 0, ones_like(weight), weight);
+        weight = where(snr.EqualTo(0), ones_like(weight), weight);
         return (perSample * weight).mean();
     }
 

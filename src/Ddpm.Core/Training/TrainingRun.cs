@@ -135,7 +135,7 @@ internal sealed class TrainingRun : IDisposable
                 throw new TrainingDivergedException(Step + 1, value, learningRate, lastCheckpoint, CpuKernels, FreshRun);
             }
 
-            (accumulation == 1 ? loss : loss / accumulation).backward();
+            (accumulation == 1 ? loss : loss.Over(accumulation)).backward();
             total += value;
         }
 
@@ -193,8 +193,8 @@ internal sealed class TrainingRun : IDisposable
     {
         int noClass = ((IClassConditionalNetwork)Model.Network).ClassCount;
         Tensor values = tensor(labels, device: Device);
-        Tensor dropped = rand(new long[] { labels.Length }, device: Device, generator: Generator) < _options.LabelDropout;
-        return values.masked_fill(dropped, noClass);
+        Tensor dropped = rand(new long[] { labels.Length }, device: Device, generator: Generator).LessThan(_options.LabelDropout);
+        return values.MaskedFill(dropped, noClass);
     }
 
     /// <summary>Writes everything needed to continue the run (the format is <see cref="TrainingCheckpoint"/>'s).</summary>

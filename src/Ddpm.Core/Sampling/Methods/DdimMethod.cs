@@ -44,9 +44,9 @@ public sealed class DdimMethod : ISamplingMethod
             double alphaBar = context.AlphaBar(step.Timestep);
             double alphaBarPrevious = context.AlphaBar(step.Previous);
             double sigma = method.Eta * Math.Sqrt((1 - alphaBarPrevious) / (1 - alphaBar)) * Math.Sqrt(1 - (alphaBar / alphaBarPrevious));
-            Tensor next = (Math.Sqrt(alphaBarPrevious) * step.PredictedStart) + (Math.Sqrt(Math.Max(0, 1 - alphaBarPrevious - (sigma * sigma))) * step.PredictedNoise);
+            Tensor next = step.PredictedStart.Times(Math.Sqrt(alphaBarPrevious)).Plus(step.PredictedNoise.Times(Math.Sqrt(Math.Max(0, 1 - alphaBarPrevious - (sigma * sigma)))));
             return sigma > 0 && step.Previous >= 0
-                ? next + (sigma * context.Noise(step.Sample.shape))
+                ? next.Plus(context.Noise(step.Sample.shape).Times(sigma))
                 : next;
         }
     }

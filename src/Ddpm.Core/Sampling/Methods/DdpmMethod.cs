@@ -46,9 +46,9 @@ public sealed class DdpmMethod : ISamplingMethod
             if (context.Prediction == PredictionType.Epsilon && step.Previous == t - 1 && method.Variance == VarianceType.FixedSmall && !step.Bounded)
             {
                 // μ_θ(x_t, t) = 1/√α_t (x_t - β_t/√(1-ᾱ_t) ε_θ) (eq. 11), then + σ_t z with σ_t² = β̃_t (§3.2).
-                Tensor timestep = full(new long[] { x.shape[0] }, t, dtype: ScalarType.Int64, device: x.device);
+                Tensor timestep = TensorScalars.Full([x.shape[0]], t, ScalarType.Int64, x.device);
                 Tensor mean = scheduler.PredictPreviousMeanCore(x, timestep, step.PredictedNoise);
-                return t > 0 ? mean + (scheduler.PosteriorVariance[t].sqrt() * context.Noise(x.shape)) : mean;
+                return t > 0 ? mean.Plus(scheduler.PosteriorVariance[t].sqrt() * context.Noise(x.shape)) : mean;
             }
 
             double alphaBar = context.AlphaBar(t);
@@ -56,14 +56,14 @@ public sealed class DdpmMethod : ISamplingMethod
             double beta = 1 - (alphaBar / alphaBarPrevious);
             double startCoefficient = Math.Sqrt(alphaBarPrevious) * beta / (1 - alphaBar);
             double sampleCoefficient = Math.Sqrt(1 - beta) * (1 - alphaBarPrevious) / (1 - alphaBar);
-            Tensor posteriorMean = (startCoefficient * step.PredictedStart) + (sampleCoefficient * x);
+            Tensor posteriorMean = step.PredictedStart.Times(startCoefficient).Plus(x.Times(sampleCoefficient));
             if (step.Previous < 0)
             {
                 return posteriorMean;
             }
 
             double variance = method.Variance == VarianceType.FixedLarge ? beta : (1 - alphaBarPrevious) / (1 - alphaBar) * beta;
-            return posteriorMean + (Math.Sqrt(variance) * context.Noise(x.shape));
+            return posteriorMean.Plus(context.Noise(x.shape).Times(Math.Sqrt(variance)));
         }
     }
 }

@@ -49,11 +49,11 @@ public sealed class DpmSolverPlusPlus2MMethod : ISamplingMethod
             if (!firstOrder)
             {
                 double r = (lambda - Lambda(context.Timesteps[step.Index - 1])) / h;
-                data = ((1 + (1 / (2 * r))) * step.PredictedStart) - (1 / (2 * r) * _previousStart!);
+                data = step.PredictedStart.Times(1 + (1 / (2 * r))) - _previousStart!.Times(1 / (2 * r));
             }
 
             double sigmaRatio = Math.Sqrt((1 - context.AlphaBar(step.Previous)) / (1 - context.AlphaBar(step.Timestep)));
-            Tensor next = (sigmaRatio * step.Sample) - (Math.Sqrt(context.AlphaBar(step.Previous)) * (Math.Exp(-h) - 1) * data);
+            Tensor next = step.Sample.Times(sigmaRatio) - data.Times(Math.Sqrt(context.AlphaBar(step.Previous)) * (Math.Exp(-h) - 1));
             _previousStart?.Dispose();
             _previousStart = step.PredictedStart.detach().clone().DetachFromDisposeScope();
             return next;

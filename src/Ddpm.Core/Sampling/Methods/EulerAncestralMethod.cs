@@ -46,13 +46,13 @@ public sealed class EulerAncestralMethod : ISamplingMethod
             double ratio = context.AlphaBar(step.Timestep) / (1 - context.AlphaBar(step.Timestep)) * (1 - context.AlphaBar(step.Previous)) / context.AlphaBar(step.Previous);
             double up = step.Previous < 0 ? 0 : Math.Min(next, method.Eta * next * Math.Sqrt(Math.Max(0, 1 - ratio)));
             double down = Math.Sqrt(Math.Max(0, (next * next) - (up * up)));
-            Tensor moved = step.PredictedStart + (down * step.PredictedNoise);
+            Tensor moved = step.PredictedStart.Plus(step.PredictedNoise.Times(down));
             if (up > 0)
             {
-                moved = moved + (up * context.Noise(step.Sample.shape));
+                moved = moved.Plus(context.Noise(step.Sample.shape).Times(up));
             }
 
-            return moved * Math.Sqrt(context.AlphaBar(step.Previous));
+            return moved.Times(Math.Sqrt(context.AlphaBar(step.Previous)));
         }
     }
 }

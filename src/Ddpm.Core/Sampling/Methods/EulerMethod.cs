@@ -27,7 +27,7 @@ public sealed class EulerMethod : ISamplingMethod
         {
             // x̃_s = x̃ + d (σ_s - σ_t) with x̃ = x̂_0 + σ_t ε̂ and d = ε̂.
             double next = context.Sigma(step.Previous);
-            return (step.PredictedStart + (next * step.PredictedNoise)) * Math.Sqrt(context.AlphaBar(step.Previous));
+            return step.PredictedStart.Plus(step.PredictedNoise.Times(next)).Times(Math.Sqrt(context.AlphaBar(step.Previous)));
         }
     }
 }

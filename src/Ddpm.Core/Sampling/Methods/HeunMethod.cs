@@ -26,17 +26,17 @@ public sealed class HeunMethod : ISamplingMethod
         {
             double next = context.Sigma(step.Previous);
             double scaleNext = Math.Sqrt(context.AlphaBar(step.Previous));
-            Tensor euler = step.PredictedStart + (next * step.PredictedNoise);
+            Tensor euler = step.PredictedStart.Plus(step.PredictedNoise.Times(next));
             if (step.Previous < 0 || context.AlphaBar(step.Timestep) == 0)
             {
-                return euler * scaleNext;
+                return euler.Times(scaleNext);
             }
 
             // The slope at the Euler estimate, from the model at the next timestep: ε̂ there.
             double sigma = context.Sigma(step.Timestep);
-            (_, Tensor slopeNext) = context.Denoise(euler * scaleNext, step.Previous);
-            Tensor scaled = step.Sample / Math.Sqrt(context.AlphaBar(step.Timestep));
-            return (scaled + ((step.PredictedNoise + slopeNext) / 2 * (next - sigma))) * scaleNext;
+            (_, Tensor slopeNext) = context.Denoise(euler.Times(scaleNext), step.Previous);
+            Tensor scaled = step.Sample.Over(Math.Sqrt(context.AlphaBar(step.Timestep)));
+            return scaled.Plus(step.PredictedNoise.Plus(slopeNext).Over(2).Times(next - sigma)).Times(scaleNext);
         }
     }
 }
