@@ -2,6 +2,7 @@ using Ddpm.Core.Checkpoints;
 using Ddpm.Core.Data;
 using Ddpm.Core.Diffusion;
 using Ddpm.Core.Models;
+using Microsoft.Extensions.Logging.Abstractions;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -100,17 +101,17 @@ public sealed class DdpmModel : IDisposable
     /// Loads a model saved by <see cref="Save"/> or written by the trainer as a checkpoint (its EMA
     /// weights included). Names, shapes and dtypes of every tensor are checked against the network.
     /// </summary>
-    /// <param name="path">The checkpoint file.</param>
+    /// <param name="path">The checkpoint file, or a folder of checkpoints (<c>DdpmTrainerOptions.CheckpointDirectory</c>): its newest one that opens cleanly, as resuming takes it.</param>
     /// <param name="device">Where to put the model: <c>cpu</c>, <c>cuda</c> or <c>cuda:N</c>. The default value is <c>cpu</c>.</param>
     /// <param name="configuration">The network configuration, needed only for architectures the library does not know; null reads it from the file.</param>
     /// <returns>The model; the caller owns it.</returns>
-    /// <exception cref="FileNotFoundException">The file does not exist.</exception>
+    /// <exception cref="FileNotFoundException">The path is neither a file nor a folder, or the folder holds no readable checkpoint.</exception>
     /// <exception cref="CheckpointFormatException">The file is not a checkpoint, is truncated or corrupt, or does not fit the network.</exception>
     public static DdpmModel Load(string path, string device = "cpu", INetworkConfiguration? configuration = null)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(path);
         Device target = TorchDevices.Resolve(device, nameof(device));
-        using CheckpointReader reader = CheckpointReader.Open(path);
+        using CheckpointReader reader = CheckpointReader.Open(CheckpointStore.Resolve(path, NullLogger.Instance));
         ModelContents contents = ModelCheckpoint.Read(reader, target, configuration);
         try
         {

@@ -19,7 +19,7 @@ internal sealed class CheckpointStore
     public string Directory { get; }
 
     /// <summary>
-    /// Resolves a resume source: a checkpoint file as given, or, for a folder, its newest checkpoint
+    /// Resolves a checkpoint to resume or load: a file as given, or, for a folder, its newest checkpoint
     /// that opens cleanly (an older one if the newest is damaged).
     /// </summary>
     public static string Resolve(string source, ILogger logger)
@@ -31,11 +31,11 @@ internal sealed class CheckpointStore
 
         if (!System.IO.Directory.Exists(source))
         {
-            throw new FileNotFoundException($"The checkpoint to resume from, '{source}', is neither a file nor a folder.", source);
+            throw new FileNotFoundException($"The checkpoint '{source}' is neither a file nor a folder.", source);
         }
 
         return CheckpointFiles.FindNewest(source, logger)
-            ?? throw new FileNotFoundException($"The folder '{source}' holds no readable checkpoint (checkpoint-NNNNNNNN.ddpm).", source);
+            ?? throw new FileNotFoundException($"The folder '{source}' holds no readable checkpoint (checkpoint-NNNNNNNN.ddpm); pass a checkpoint file, or the folder a training run wrote its checkpoints to.", source);
     }
 
     /// <summary>Writes the checkpoint for <paramref name="step"/> atomically, then deletes all but the newest ones.</summary>

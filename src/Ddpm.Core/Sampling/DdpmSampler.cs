@@ -151,7 +151,16 @@ public sealed class DdpmSampler
             }
 
             using var scope = NewDisposeScope();
-            return cat(batches, dim: 0).MoveToOuterDisposeScope();
+            Tensor images = cat(batches, dim: 0).MoveToOuterDisposeScope();
+            _logger.LogInformation("Sampled {Count} images in {Elapsed}", count, clock.Elapsed);
+            return images;
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            _logger.LogInformation(
+                "Sampling cancelled in batch {Batch} of {Batches} ({Finished} of {Count} images finished) after {Elapsed}",
+                batches.Count + 1, batchCount, batches.Sum(b => b.shape[0]), count, clock.Elapsed);
+            throw;
         }
         finally
         {
@@ -159,8 +168,6 @@ public sealed class DdpmSampler
             {
                 batch.Dispose();
             }
-
-            _logger.LogInformation("Sampled {Count} images in {Elapsed}", count, clock.Elapsed);
         }
     }
 

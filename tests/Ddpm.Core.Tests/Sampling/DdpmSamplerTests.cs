@@ -11,6 +11,26 @@ namespace Ddpm.Core.Tests.Sampling;
 public sealed class DdpmSamplerTests
 {
     [Fact]
+    public void A_cancelled_call_is_logged_as_cancelled_and_a_finished_one_as_sampled()
+    {
+        using DdpmModel model = TinyModels.Untrained(timesteps: 10);
+        var logger = new RecordingLogger<DdpmSampler>();
+        var sampler = new DdpmSampler(new DdpmSamplerOptions { Seed = 1, BatchSize = 2 }, logger);
+        using var cancellation = new CancellationTokenSource();
+
+        var cancelled = () => sampler.Sample(model, 4, onStep: s => cancellation.Cancel(), cancellationToken: cancellation.Token);
+        cancelled.Should().Throw<OperationCanceledException>();
+        using (Tensor finished = sampler.Sample(model, 2))
+        {
+        }
+
+        var ends = logger.Entries.Select(e => e.Message).Where(m => !m.StartsWith("Sampling 4", StringComparison.Ordinal) && !m.StartsWith("Sampling 2", StringComparison.Ordinal)).ToList();
+        ends.Should().HaveCount(2);
+        ends[0].Should().StartWith("Sampling cancelled in batch 1 of 2 (0 of 4 images finished) after ");
+        ends[1].Should().StartWith("Sampled 2 images in ");
+    }
+
+    [Fact]
     public void Samples_have_the_requested_count_and_shape_and_are_finite_in_range()
     {
         using DdpmModel model = TinyModels.Untrained(channels: 3);

@@ -203,6 +203,21 @@ public sealed class CheckpointAndResumeTests : IDisposable
     }
 
     [Fact]
+    public void Loading_a_checkpoint_folder_loads_its_newest_readable_checkpoint_as_resuming_does()
+    {
+        string folder = Path.Combine(_folder.Path, "load");
+        using DdpmModel trained = new DdpmTrainer(Options(folder)).Fit(new InMemoryImageDataset(_images));
+        File.WriteAllText(Path.Combine(folder, "checkpoint-00000099.ddpm"), "damaged");
+
+        using DdpmModel loaded = DdpmModel.Load(folder);
+
+        loaded.TrainedSteps.Should().Be(16, "checkpoint-00000016.ddpm is the newest that opens");
+        AssertSameWeights(loaded.Network, trained.Network);
+        var empty = () => DdpmModel.Load(_folder.Path);
+        empty.Should().Throw<FileNotFoundException>().WithMessage($"The folder '{_folder.Path}' holds no readable checkpoint (checkpoint-NNNNNNNN.ddpm)*");
+    }
+
+    [Fact]
     public void A_missing_resume_source_is_reported()
     {
         var act = () => new DdpmTrainer(Options(null)).Fit(new InMemoryImageDataset(_images), _folder.File("nothing-here"));
