@@ -88,7 +88,7 @@ internal static class GcStress
 
         firstImages?.Dispose();
 
-        Console.WriteLine(failures == 0 ? $"{runs} runs, no crash, the same losses" : $"{failures} of {runs} runs had other losses");
+        Console.WriteLine(failures == 0 ? $"{runs} runs, no crash, the same losses and images" : $"{failures} of {runs} runs had other losses");
         return failures == 0 ? 0 : 1;
     }
 

@@ -10,8 +10,10 @@ namespace Ddpm.Core.DependencyInjection;
 
 /// <summary>
 /// Registers Ddpm.Core with a service container: validated <see cref="DdpmTrainerOptions"/> and
-/// <see cref="DdpmSamplerOptions"/> (checked when the host starts), and a <see cref="DdpmTrainer"/>
-/// and <see cref="DdpmSampler"/> built from them. Both classes work without a container too.
+/// <see cref="DdpmSamplerOptions"/> (checked when the host starts), a <see cref="DdpmTrainer"/>
+/// and <see cref="DdpmSampler"/> built from them, and one <see cref="SamplingQueue"/> (one call at a time;
+/// register your own first for another size). <see cref="AddDdpmModel"/> adds a model to serve. Every
+/// class works without a container too.
 /// </summary>
 public static class DdpmServiceCollectionExtensions
 {
@@ -83,6 +85,24 @@ public static class DdpmServiceCollectionExtensions
         return services;
     }
 
+    /// <summary>
+    /// Adds a <see cref="DdpmModel"/> loaded from <paramref name="path"/> as a singleton, for a service that samples it:
+    /// loaded once, when first resolved (resolve it at start-up to load it then), shared by every request (sampling
+    /// never changes it, from any number of threads), and disposed with the container at shutdown.
+    /// </summary>
+    /// <param name="services">The service collection.</param>
+    /// <param name="path">A model or checkpoint file, or a checkpoint folder (its newest readable checkpoint); see <see cref="DdpmModel.Load"/>.</param>
+    /// <param name="device">Where to put it: <c>cpu</c>, <c>cuda</c> or <c>cuda:N</c>. The default value is <c>cpu</c>.</param>
+    /// <returns>The same service collection.</returns>
+    public static IServiceCollection AddDdpmModel(this IServiceCollection services, string path, string device = "cpu")
+    {
+        ArgumentNullException.ThrowIfNull(services);
+        ArgumentException.ThrowIfNullOrWhiteSpace(path);
+        ArgumentException.ThrowIfNullOrWhiteSpace(device);
+        services.TryAddSingleton(_ => DdpmModel.Load(path, device));
+        return services;
+    }
+
     /// <summary>The services every overload adds; a second AddDdpm call adds none of them again (its configuration still applies).</summary>
     private static void AddCore(IServiceCollection services)
     {
@@ -94,5 +114,6 @@ public static class DdpmServiceCollectionExtensions
             provider.GetRequiredService<IOptions<DdpmTrainerOptions>>().Value, provider.GetService<ILogger<DdpmTrainer>>()));
         services.TryAddTransient(provider => new DdpmSampler(
             provider.GetRequiredService<IOptions<DdpmSamplerOptions>>().Value, provider.GetService<ILogger<DdpmSampler>>()));
+        services.TryAddSingleton(_ => new SamplingQueue());
     }
 }

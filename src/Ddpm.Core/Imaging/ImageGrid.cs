@@ -73,4 +73,17 @@ public static class ImageGrid
 
         grid.SaveAsPng(path);
     }
+
+    /// <summary>Encodes a batch as a PNG grid in memory, for example as the body of a web response.</summary>
+    /// <param name="images">Images of shape [N, C, H, W] with values in [-1, 1].</param>
+    /// <param name="columns">Images per row; null chooses ⌈√N⌉.</param>
+    /// <param name="padding">Pixels between and around images. The default value is 2.</param>
+    /// <returns>The PNG file's bytes.</returns>
+    public static byte[] ToPng(Tensor images, int? columns = null, int padding = 2)
+    {
+        using Image<Rgb24> grid = Create(images, columns, padding);
+        using var stream = new MemoryStream();
+        grid.SaveAsPng(stream);
+        return stream.ToArray();
+    }
 }

@@ -31,14 +31,34 @@ public sealed class DdpmSampler
     /// <param name="logger">Receives the start and end of each run; null logs nothing.</param>
     /// <exception cref="OptionsValidationException">An option is out of range; the message names each one.</exception>
     public DdpmSampler(DdpmSamplerOptions? options = null, ILogger<DdpmSampler>? logger = null)
+        : this(options, (ILogger?)logger)
+    {
+    }
+
+    private DdpmSampler(DdpmSamplerOptions? options, ILogger? logger)
     {
         // A copy, validated: changes to the caller's instance reach neither this sampler nor its validation.
         Options = OptionsGuard.Validated(options?.Snapshot() ?? new DdpmSamplerOptions(), new DdpmSamplerOptionsValidator());
-        _logger = (ILogger?)logger ?? NullLogger.Instance;
+        _logger = logger ?? NullLogger.Instance;
     }
 
     /// <summary>Gets the validated copy of the options the sampler was created with; changing the instance passed in does not affect the sampler.</summary>
     public DdpmSamplerOptions Options { get; }
+
+    /// <summary>
+    /// A sampler with these options but <paramref name="seed"/>, for one call of a service that takes the seed per
+    /// request: <c>sampler.WithSeed(request.Seed).Sample(model, 4)</c>. The same seed gives the same images.
+    /// </summary>
+    /// <param name="seed">The seed of the generator that draws x_T and every step's noise; at least 0.</param>
+    /// <returns>A new sampler; this one is unchanged.</returns>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="seed"/> is negative.</exception>
+    public DdpmSampler WithSeed(int seed)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(seed);
+        DdpmSamplerOptions options = Options.Snapshot();
+        options.Seed = seed;
+        return new DdpmSampler(options, _logger);
+    }
 
     /// <summary>
     /// Replaces the generator's draws (x_T first, then each step's z) with tensors of the asked

@@ -1,6 +1,7 @@
 using Ddpm.Core.DependencyInjection;
 using Ddpm.Core.Sampling;
 using Ddpm.Core.Schedules;
+using Ddpm.Core.Tests.TestSupport;
 using Ddpm.Core.Training;
 using FluentAssertions;
 using Microsoft.Extensions.Configuration;
@@ -11,6 +12,29 @@ namespace Ddpm.Core.Tests.DependencyInjection;
 
 public sealed class AddDdpmTests
 {
+    [Fact]
+    public void A_registered_model_is_loaded_once_shared_and_disposed_with_the_container()
+    {
+        using var folder = new TempDirectory();
+        string path = folder.File("served.ddpm");
+        using (DdpmModel saved = TinyModels.Untrained(timesteps: 10))
+        {
+            saved.Save(path);
+        }
+
+        DdpmModel model;
+        using (ServiceProvider provider = new ServiceCollection().AddDdpm().AddDdpmModel(path).BuildServiceProvider())
+        {
+            model = provider.GetRequiredService<DdpmModel>();
+            provider.GetRequiredService<DdpmModel>().Should().BeSameAs(model);
+            provider.GetRequiredService<SamplingQueue>().Should().BeSameAs(provider.GetRequiredService<SamplingQueue>()).And.Match<SamplingQueue>(q => q.MaxConcurrency == 1);
+            model.Scheduler.Timesteps.Should().Be(10);
+        }
+
+        var use = () => model.Network.parameters().First().sum();
+        use.Should().Throw<InvalidOperationException>("the container disposed the model it created");
+    }
+
     [Fact]
     public void Options_set_in_code_reach_the_resolved_trainer_and_sampler()
     {

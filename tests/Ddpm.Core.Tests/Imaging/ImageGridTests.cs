@@ -59,6 +59,23 @@ public sealed class ImageGridTests
     }
 
     [Fact]
+    public void ToPng_encodes_the_grid_that_SavePng_writes()
+    {
+        string path = Path.Combine(Path.GetTempPath(), $"ddpm-grid-{Guid.NewGuid():N}", "grid.png");
+        using Tensor images = rand(5, 1, 6, 6) * 2 - 1;
+        try
+        {
+            ImageGrid.SavePng(images, path, columns: 5);
+
+            ImageGrid.ToPng(images, columns: 5).Should().Equal(File.ReadAllBytes(path));
+        }
+        finally
+        {
+            Directory.Delete(Path.GetDirectoryName(path)!, recursive: true);
+        }
+    }
+
+    [Fact]
     public void Wrong_shapes_are_rejected()
     {
         using Tensor single = zeros(3, 8, 8);
