@@ -55,8 +55,21 @@ public sealed class DdpmSampler
     public DdpmSampler WithSeed(int seed)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(seed);
+        return With(options => options.Seed = seed);
+    }
+
+    /// <summary>
+    /// A sampler with a copy of these options changed by <paramref name="change"/> and validated, for a setting a
+    /// service takes per request: <c>sampler.With(o => { o.Method = SamplingMethod.Ddim; o.Steps = 50; })</c>.
+    /// </summary>
+    /// <param name="change">Changes the copy; the options of this sampler are not changed.</param>
+    /// <returns>A new sampler that shares this one's logger.</returns>
+    /// <exception cref="OptionsValidationException">The changed options are out of range; the message names each one.</exception>
+    public DdpmSampler With(Action<DdpmSamplerOptions> change)
+    {
+        ArgumentNullException.ThrowIfNull(change);
         DdpmSamplerOptions options = Options.Snapshot();
-        options.Seed = seed;
+        change(options);
         return new DdpmSampler(options, _logger);
     }
 

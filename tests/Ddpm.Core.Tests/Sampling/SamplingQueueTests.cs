@@ -12,7 +12,7 @@ public sealed class SamplingQueueTests
     private static readonly DdpmSampler Sampler = new(new DdpmSamplerOptions { Steps = 5 });
 
     [Fact]
-    public async Task A_per_request_seed_gives_the_images_of_a_sampler_made_with_that_seed_and_leaves_the_shared_one_alone()
+    public async Task A_per_request_seed_or_setting_gives_a_validated_copy_and_leaves_the_shared_sampler_alone()
     {
         using DdpmModel model = TinyModels.Untrained(timesteps: 20);
         using var queue = new SamplingQueue();
@@ -26,6 +26,10 @@ public sealed class SamplingQueueTests
         Sampler.Options.Seed.Should().BeNull("WithSeed copies");
         var negative = () => Sampler.WithSeed(-1);
         negative.Should().Throw<ArgumentOutOfRangeException>();
+        Sampler.With(o => o.Method = SamplingMethod.Ddim).Options.Method.Should().Be(SamplingMethod.Ddim);
+        Sampler.Options.Method.Should().BeNull("With changes a copy");
+        var invalid = () => Sampler.With(o => o.Steps = 0);
+        invalid.Should().Throw<Microsoft.Extensions.Options.OptionsValidationException>().WithMessage("*Steps*");
     }
 
     [Fact]
