@@ -31,12 +31,15 @@ internal static class InferenceForward
     /// </summary>
     public static Tensor BatchNorm(BatchNorm norm, Tensor input)
     {
-        bool batchStatistics = t_current?.BatchStatistics ?? norm.training;
+        if (t_current is { BatchStatistics: true })
+        {
+            // The batch's own statistics, stored nowhere.
+            return nn.functional.batch_norm(input, null, null, norm.weight, norm.bias, training: true, eps: norm.eps);
+        }
+
         if (t_current is not null || !norm.training)
         {
-            return batchStatistics
-                ? nn.functional.batch_norm(input, null, null, norm.weight, norm.bias, training: true, eps: norm.eps)
-                : nn.functional.batch_norm(input, norm.running_mean, norm.running_var, norm.weight, norm.bias, training: false, eps: norm.eps);
+            return nn.functional.batch_norm(input, norm.running_mean, norm.running_var, norm.weight, norm.bias, training: false, eps: norm.eps);
         }
 
         // Training mode, as BatchNorm's own forward: one more batch, and a momentum of 1/count where none is set.

@@ -96,12 +96,7 @@ internal sealed class ScalarAudit
             .Where(i => i.OpCode.Code is Code.Call or Code.Callvirt or Code.Newobj or Code.Ldftn or Code.Ldvirtftn)
             .Select(i => (MethodReference)i.Operand);
 
-    private static string Describe(MethodDefinition method)
-    {
-        string type = method.DeclaringType.FullName;
-        // Compiler-generated closures and state machines name the method they came from.
-        return $"{type}::{method.Name}";
-    }
+    private static string Describe(MethodDefinition method) => $"{method.DeclaringType.FullName}::{method.Name}";
 
     private static IEnumerable<TypeDefinition> AllTypes(ModuleDefinition module)
     {
