@@ -12,6 +12,10 @@ WebApplicationBuilder builder = WebApplication.CreateBuilder(args);
 string model = builder.Configuration["Model"]
     ?? throw new InvalidOperationException("Name the model to serve: --Model PATH (a .ddpm file, or a training run's checkpoint folder), or \"Model\" in appsettings.json.");
 builder.Services
+    // One sampling call at a time by default (SamplingQueue); --SamplingQueue:MaxConcurrency N runs N at once.
+    .AddSingleton(_ => new SamplingQueue(
+        builder.Configuration.GetValue("SamplingQueue:MaxConcurrency", 1),
+        builder.Configuration.GetValue("SamplingQueue:MaxQueued", 64)))
     .AddDdpm(builder.Configuration)
     .AddDdpmModel(model, builder.Configuration["Device"] ?? "cpu");
 

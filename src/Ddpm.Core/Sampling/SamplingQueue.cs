@@ -5,9 +5,10 @@ namespace Ddpm.Core.Sampling;
 /// <summary>
 /// Runs the sampling calls of a service with bounded work: at most <see cref="MaxConcurrency"/> calls at a time, the
 /// others waiting asynchronously (no thread is blocked while a request waits), and at most <see cref="MaxQueued"/>
-/// waiting. On the CPU one call already keeps every core busy, so the default of one call at a time serves the
-/// requests one after another at full speed instead of all of them at once slowly (docs/serving.md). Cancelling a
-/// request's token stops its wait, or its work after the current reverse step.
+/// waiting. The default of one call at a time answers the first of many requests soonest and bounds the threads
+/// and memory the work takes; small requests, which leave cores idle, go through faster with a few calls at once
+/// (measured in docs/serving.md). Cancelling a request's token stops its wait, or its work after the current
+/// reverse step.
 /// </summary>
 public sealed class SamplingQueue : IDisposable
 {
