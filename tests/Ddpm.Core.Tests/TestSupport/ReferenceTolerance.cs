@@ -48,7 +48,7 @@ internal static class ReferenceTolerance
     private static readonly Lock LogGate = new();
 
     /// <summary>max |actual − expected| / max |expected|, computed in float64.</summary>
-    public static double Error(Tensor actual, Tensor expected)
+    private static double Error(Tensor actual, Tensor expected)
     {
         actual.shape.Should().Equal(expected.shape);
         using var scope = NewDisposeScope();
